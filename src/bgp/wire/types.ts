@@ -15,6 +15,8 @@
  *   zero.
  */
 
+import type { BgpWireError } from './errors';
+
 /** Message type codes, RFC 4271 §4.1 and RFC 2918 §3. */
 export enum MessageType {
   OPEN = 1,
@@ -174,6 +176,13 @@ export interface UpdateMessage {
   withdrawn: Nlri[];
   attributes: PathAttributes;
   nlri: Nlri[];
+  /**
+   * Set by the decoder only: RFC 7606 errors that did not reset the session.
+   * If any has action `treat-as-withdraw`, every prefix announced by this
+   * UPDATE (nlri and mpReach.nlri) must be handled as withdrawn (RFC 7606 §2);
+   * `attribute-discard` errors mean the named attribute was dropped.
+   */
+  errors?: BgpWireError[];
 }
 
 export interface NotificationMessage {
