@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isIPv4 } from 'node:net';
+import { parseDocument } from 'yaml';
+import { FAMILIES, type Family } from '../bgp/wire/types';
+import { parsePrefix, ipFamily } from '../util/ip';
+import { ConfigError } from './errors';
+import { FieldReader, describe } from './fields';
+import { parseCommunity, parseLargeCommunity } from '../bgp/policy/communities';
+import type { NodeConfig, OriginateEntry, PeerConfigEntry, BgpTimersConfig } from './types';
+
+/** Calico's default AS number (BGPConfiguration asNumber). */
+export const DEFAULT_AS_NUMBER = 64512;
+export const DEFAULT_BGP_PORT = 179;
+export const DEFAULT_CONTROL_SOCKET = '/run/tartan/tartan.sock';
+/** RFC 4271 §10 suggests 90 s; FRR and GoBGP default to it too (BIRD: 240). */
+export const DEFAULT_HOLD_TIME = 90;
+/** Calico's BIRD template: `connect retry time 3`. */
+export const DEFAULT_CONNECT_RETRY_TIME = 3;
+/** BIRD's and Calico's default graceful restart time. */
+export const DEFAULT_GRACEFUL_RESTART_TIME = 120;
+
+const MAX_ASN = 4294967295;
+
+/** Read, parse and validate a node config file. Throws ConfigError naming the field. */
+export function loadConfigFile(file: string): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError('', code === 'ENOENT' ? 'no such file' : `cannot read: ${code ?? String(err)}`, file);
+  }
+  return parseConfig(text, file);
+}
+
+/** Parse and validate config text (YAML or JSON). */
+export function parseConfig(text: string, file?: string): NodeConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0];
+    const where = line ? `line ${line.line}, column ${line.col}` : '';
+    throw new ConfigError(where, `invalid YAML: ${e.message.split('\n')[0]}`, file);
+  }
+  try {
+    return validateConfig(doc.toJS());
+  } catch (err) {
+    if (err instanceof ConfigError && file) throw new ConfigError(err.path, err.message.slice(err.path ? err.path.length + 2 : 0), file);
+    throw err;
+  }
+}
+
+/** Validate an already-parsed config object and apply defaults. */
+export function validateConfig(raw: unknown): NodeConfig {
+  const top = FieldReader.of(raw, '');
+  const nodeName = top.string('nodeName', hostname());
+  const asNumber = top.integer('asNumber', 1, MAX_ASN, DEFAULT_AS_NUMBER);
+  const ipv4Address = top.optionalIp('ipv4Address');
+  if (ipv4Address !== undefined && ipFamily(ipv4Address) !== 'ipv4-unicast') {
+    throw new ConfigError('ipv4Address', `"${ipv4Address}" is not an IPv4 address`);
+  }
+  const ipv6Address = top.optionalIp('ipv6Address');
+  if (ipv6Address !== undefined && ipFamily(ipv6Address) !== 'ipv6-unicast') {
+    throw new ConfigError('ipv6Address', `"${ipv6Address}" is not an IPv6 address`);
+  }
+  let routerId: string;
+  if (top.has('routerId') || ipv4Address === undefined) {
+    routerId = top.string('routerId');
+    // RFC 4271 §4.2 / RFC 6286 §2.1: a non-zero 4-octet value, written as a dotted quad.
+    if (!isIPv4(routerId) || routerId === '0.0.0.0') {
+      throw new ConfigError('routerId', `"${routerId}" is not a dotted-quad router ID (e.g. 192.0.2.1)`);
+    }
+  } else {
+    top.raw('routerId');
+    routerId = ipv4Address;
+  }
+
+  const listenReader = top.child('listen');
+  const listen = {
+    address: listenReader.ip('address', '::'),
+    port: listenReader.integer('port', 1, 65535, DEFAULT_BGP_PORT),
+    enabled: listenReader.boolean('enabled', true),
+  };
+  listenReader.rejectUnknown();
+
+  const controlSocket = top.string('controlSocket', DEFAULT_CONTROL_SOCKET);
+
+  const logReader = top.child('log');
+  const log = {
+    level: logReader.oneOf('level', ['error', 'warn', 'info', 'debug'] as const, 'info'),
+    format: logReader.oneOf('format', ['auto', 'json', 'text'] as const, 'auto'),
+  };
+  logReader.rejectUnknown();
+
+  const bgpReader = top.child('bgp');
+  const bgp: BgpTimersConfig = {
+    holdTime: holdTime(bgpReader, 'holdTime', DEFAULT_HOLD_TIME),
+    keepaliveTime: bgpReader.optionalInteger('keepaliveTime', 1, 21845),
+    connectRetryTime: bgpReader.integer('connectRetryTime', 1, 65535, DEFAULT_CONNECT_RETRY_TIME),
+    gracefulRestartTime: bgpReader.integer('gracefulRestartTime', 0, 4095, DEFAULT_GRACEFUL_RESTART_TIME),
+  };
+  bgpReader.rejectUnknown();
+
+  const peers = top.list('peers').map(({ value, path }) => readPeer(value, path, bgp));
+  const seen = new Map<string, string>();
+  for (const [i, p] of peers.entries()) {
+    const key = `${p.peerIP}`;
+    const before = seen.get(key);
+    if (before) throw new ConfigError(`peers[${i}].peerIP`, `${p.peerIP} is already configured at ${before}`);
+    seen.set(key, `peers[${i}]`);
+  }
+
+  const originate = top.list('originate').map(({ value, path }) => readOriginate(value, path));
+  top.rejectUnknown();
+
+  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, listen, controlSocket, log, bgp, peers, originate };
+}
+
+/** RFC 4271 §4.2: hold time is 0 or at least 3 seconds. */
+function holdTime(r: FieldReader, name: string, fallback: number): number {
+  const v = r.integer(name, 0, 65535, fallback);
+  if (v === 1 || v === 2) throw new ConfigError(r.fieldPath(name), `${v} is not allowed: hold time must be 0 or at least 3 (RFC 4271 §4.2)`);
+  return v;
+}
+
+function readPeer(value: unknown, path: string, defaults: BgpTimersConfig): PeerConfigEntry {
+  const r = FieldReader.of(value, path);
+  const peerIP = r.ip('peerIP');
+  const families = readFamilies(r, ['ipv4-unicast', 'ipv6-unicast']);
+  const peer: PeerConfigEntry = {
+    name: r.string('name', peerIP),
+    peerIP,
+    port: r.integer('port', 1, 65535, DEFAULT_BGP_PORT),
+    asNumber: r.integer('asNumber', 1, MAX_ASN),
+    localASNumber: r.optionalInteger('localASNumber', 1, MAX_ASN),
+    passive: r.boolean('passive', false),
+    holdTime: holdTime(r, 'holdTime', defaults.holdTime),
+    keepaliveTime: r.optionalInteger('keepaliveTime', 1, 21845) ?? defaults.keepaliveTime,
+    connectRetryTime: r.integer('connectRetryTime', 1, 65535, defaults.connectRetryTime),
+    families,
+    sourceAddress: r.optionalIp('sourceAddress'),
+    enabled: r.boolean('enabled', true),
+  };
+  if (peer.sourceAddress !== undefined && ipFamily(peer.sourceAddress) !== ipFamily(peerIP)) {
+    throw new ConfigError(r.fieldPath('sourceAddress'), `${peer.sourceAddress} is not of the same family as peerIP ${peerIP}`);
+  }
+  r.rejectUnknown();
+  return peer;
+}
+
+function readFamilies(r: FieldReader, fallback: Family[]): Family[] {
+  if (!r.has('families')) {
+    r.raw('families');
+    return fallback;
+  }
+  const out: Family[] = [];
+  for (const { value, path } of r.list('families')) {
+    if (typeof value !== 'string' || !(FAMILIES as readonly string[]).includes(value)) {
+      throw new ConfigError(path, `must be one of ${FAMILIES.join(', ')}, got ${describe(value)}`);
+    }
+    if (!out.includes(value as Family)) out.push(value as Family);
+  }
+  if (out.length === 0) throw new ConfigError(r.fieldPath('families'), 'must name at least one family');
+  return out;
+}
+
+function readOriginate(value: unknown, path: string): OriginateEntry {
+  // Shorthand: a bare prefix string.
+  const r = typeof value === 'string' ? FieldReader.of({ prefix: value }, path) : FieldReader.of(value, path);
+  const prefixText = r.string('prefix');
+  const prefix = parsePrefix(prefixText, true);
+  if (!prefix) {
+    throw new ConfigError(r.fieldPath('prefix'), `"${prefixText}" is not a prefix with host bits clear (e.g. 10.65.0.0/26)`);
+  }
+  const nextHop = r.optionalIp('nextHop');
+  if (nextHop !== undefined && prefix.family === 'ipv6-unicast' && ipFamily(nextHop) !== 'ipv6-unicast') {
+    throw new ConfigError(r.fieldPath('nextHop'), `an IPv6 prefix needs an IPv6 next hop, got ${nextHop}`);
+  }
+  const communities = r.list('communities').map(({ value: v, path: p }) => {
+    if (typeof v !== 'string' || parseCommunity(v) === null) {
+      throw new ConfigError(p, `${describe(v)} is not a community (AS:value with each part 0..65535, or no-export, no-advertise, no-export-subconfed)`);
+    }
+    return v;
+  });
+  const largeCommunities = r.list('largeCommunities').map(({ value: v, path: p }) => {
+    if (typeof v !== 'string' || parseLargeCommunity(v) === null) {
+      throw new ConfigError(p, `${describe(v)} is not a large community (global:local1:local2, each 0..4294967295)`);
+    }
+    return v;
+  });
+  const entry: OriginateEntry = {
+    prefix: prefix.cidr,
+    family: prefix.family,
+    nextHop,
+    med: r.optionalInteger('med', 0, MAX_ASN),
+    localPref: r.optionalInteger('localPref', 0, MAX_ASN),
+    communities,
+    largeCommunities,
+  };
+  r.rejectUnknown();
+  return entry;
+}

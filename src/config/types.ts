@@ -1,0 +1,82 @@
+import type { Family } from '../bgp/wire/types';
+
+/**
+ * The node config file (`tartan-node --config FILE`), after validation and
+ * defaults. Field names follow Calico's projectcalico.org/v3 spelling where a
+ * Calico field exists (asNumber, peerIP, localASNumber, keepaliveTime,
+ * sourceAddress), so an operator does not learn two vocabularies.
+ */
+export interface NodeConfig {
+  /** This node's name (Calico Node name); defaults to the host name. */
+  nodeName: string;
+  /** Local AS number, 1..4294967295. Calico's default is 64512. */
+  asNumber: number;
+  /** BGP Identifier, a dotted quad (RFC 4271 §4.2, RFC 6286). Defaults to ipv4Address. */
+  routerId: string;
+  /** This node's IPv4 address: next hop for originated IPv4 routes (Calico spec.bgp.ipv4Address). */
+  ipv4Address?: string;
+  /** This node's IPv6 address: next hop for originated IPv6 routes (Calico spec.bgp.ipv6Address). */
+  ipv6Address?: string;
+  listen: ListenConfig;
+  controlSocket: string;
+  log: LogConfig;
+  bgp: BgpTimersConfig;
+  peers: PeerConfigEntry[];
+  originate: OriginateEntry[];
+}
+
+export interface ListenConfig {
+  /** Address to accept BGP connections on; "::" accepts IPv4 too (dual stack). */
+  address: string;
+  port: number;
+  /** false: never accept, only connect out (Calico bindMode has no such knob; this is for tests and RR-less setups). */
+  enabled: boolean;
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type LogFormat = 'auto' | 'json' | 'text';
+
+export interface LogConfig {
+  level: LogLevel;
+  /** auto: readable lines on a terminal, JSON lines otherwise (journald). */
+  format: LogFormat;
+}
+
+/** Session defaults, each overridable per peer. Seconds. */
+export interface BgpTimersConfig {
+  holdTime: number;
+  keepaliveTime?: number;
+  connectRetryTime: number;
+  gracefulRestartTime: number;
+}
+
+export interface PeerConfigEntry {
+  /** Display name; defaults to the address. */
+  name: string;
+  peerIP: string;
+  port: number;
+  asNumber: number;
+  /** Our AS towards this peer, when it differs from the node's (Calico localASNumber). */
+  localASNumber?: number;
+  passive: boolean;
+  holdTime: number;
+  keepaliveTime?: number;
+  connectRetryTime: number;
+  families: Family[];
+  sourceAddress?: string;
+  /** false: the peer is configured but administratively down. */
+  enabled: boolean;
+}
+
+export interface OriginateEntry {
+  prefix: string;
+  /** Family derived from the prefix. */
+  family: Family;
+  nextHop?: string;
+  med?: number;
+  localPref?: number;
+  /** "AS:value" strings or well-known names (no-export, no-advertise, no-export-subconfed). */
+  communities: string[];
+  /** "global:local1:local2" strings (RFC 8092). */
+  largeCommunities: string[];
+}

@@ -1,0 +1,3 @@
+export * from './types';
+export { ControlServer, type ControlProvider } from './server';
+export { ControlClient } from './client';

@@ -1,0 +1,106 @@
+/**
+ * The daemon's local control API: plain JSON shapes served over HTTP on a
+ * unix socket (default /run/tartan/tartan.sock). tartanctl reads these; so
+ * can an operator with `curl --unix-socket /run/tartan/tartan.sock http://tartan/v1/status`.
+ */
+
+export const API_PREFIX = '/v1';
+
+export interface NodeStatus {
+  nodeName: string;
+  asNumber: number;
+  routerId: string;
+  version: string;
+  pid: number;
+  /** ISO-8601 start time of the daemon. */
+  startedAt: string;
+  peers: PeerStatus[];
+}
+
+export type PeerState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
+
+export interface PeerStatus {
+  name: string;
+  address: string;
+  port: number;
+  asNumber: number;
+  localAsNumber: number;
+  /** How the peer came to be configured, as calicoctl names it: "node-to-node mesh", "global", "node specific". */
+  peerType: string;
+  /** "ibgp" or "ebgp". */
+  session: 'ibgp' | 'ebgp';
+  enabled: boolean;
+  passive: boolean;
+  state: PeerState;
+  /** ISO-8601 time of the last state change. */
+  since: string;
+  /** Why the session last went down, or a connect failure, in words. */
+  lastError?: string;
+  /** What OPEN negotiated, present while Established. */
+  negotiated?: NegotiatedSummary;
+  families: FamilyCounters[];
+  messages: { received: number; sent: number; updatesReceived: number; updatesSent: number; notificationsReceived: number; notificationsSent: number };
+}
+
+export interface NegotiatedSummary {
+  holdTime: number;
+  keepaliveTime: number;
+  peerRouterId: string;
+  fourOctetAs: boolean;
+  families: string[];
+  /** Every capability the peer advertised, in words (unknown ones included). */
+  peerCapabilities: string[];
+  localAddress?: string;
+  localPort?: number;
+  remotePort?: number;
+}
+
+export interface FamilyCounters {
+  family: string;
+  received: number;
+  accepted: number;
+  advertised: number;
+}
+
+export type RouteTable = 'in' | 'out';
+
+export interface RouteQuery {
+  table?: RouteTable;
+  peer?: string;
+  prefix?: string;
+}
+
+/** One route, as `birdc show route all` would describe it. */
+export interface RouteView {
+  family: string;
+  prefix: string;
+  pathId?: number;
+  /** "in": received from `peer`; "out": advertised to `peer`. */
+  table: RouteTable;
+  peer: string;
+  /** True for a route received but treated as withdrawn or rejected on import. */
+  rejected?: string;
+  attributes: RouteAttributesView;
+  /** ISO-8601 time the route was learned or advertised. */
+  since: string;
+}
+
+export interface RouteAttributesView {
+  origin?: string;
+  asPath?: string;
+  nextHop?: string[];
+  med?: number;
+  localPref?: number;
+  atomicAggregate?: boolean;
+  aggregator?: string;
+  communities?: string[];
+  largeCommunities?: string[];
+  extendedCommunities?: string[];
+  originatorId?: string;
+  clusterList?: string[];
+  unknown?: string[];
+}
+
+export interface ApiError {
+  error: { code: string; message: string };
+}
