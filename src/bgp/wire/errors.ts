@@ -121,3 +121,11 @@ export class BgpWireError extends TartanError {
     this.attributeType = attributeType;
   }
 }
+
+/** Code of the TartanError thrown when a message cannot be encoded (too big, bad address, value out of range). */
+export const BGP_ENCODE_ERROR = 'BGP_ENCODE_ERROR';
+
+/** The error every encoder throws: a caller bug or an over-long message, never a peer's fault. */
+export function encodeError(message: string): TartanError {
+  return new TartanError(BGP_ENCODE_ERROR, message);
+}

@@ -233,3 +233,37 @@ export const DEFAULT_CODEC_OPTIONS: CodecOptions = Object.freeze({
   extendedMessage: false,
   addPath: new Set<Family>(),
 });
+
+/** Path attribute type codes (IANA "BGP Path Attributes" registry) that the codec models. */
+export enum AttributeType {
+  ORIGIN = 1,
+  AS_PATH = 2,
+  NEXT_HOP = 3,
+  MULTI_EXIT_DISC = 4,
+  LOCAL_PREF = 5,
+  ATOMIC_AGGREGATE = 6,
+  AGGREGATOR = 7,
+  COMMUNITIES = 8,
+  ORIGINATOR_ID = 9,
+  CLUSTER_LIST = 10,
+  MP_REACH_NLRI = 14,
+  MP_UNREACH_NLRI = 15,
+  EXTENDED_COMMUNITIES = 16,
+  AS4_PATH = 17,
+  AS4_AGGREGATOR = 18,
+  LARGE_COMMUNITY = 32,
+}
+
+/** Attribute Flags bits, RFC 4271 §4.3. */
+export enum AttributeFlag {
+  OPTIONAL = 0x80,
+  TRANSITIVE = 0x40,
+  PARTIAL = 0x20,
+  EXTENDED_LENGTH = 0x10,
+}
+
+/** Largest message without Extended Message, RFC 4271 §4.1. */
+export const MAX_MESSAGE_LENGTH = 4096;
+
+/** Largest message once Extended Message is negotiated, RFC 8654 §4. */
+export const MAX_EXTENDED_MESSAGE_LENGTH = 65535;

@@ -1,0 +1,1 @@
+export { Speaker } from './speaker';
