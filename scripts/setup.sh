@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(iproute2 iputils-ping iptables ipset tcpdump bird2 gobgpd frr etcd-server etcd-client procps)
+APT_PACKAGES=(nodejs npm iproute2 iputils-ping iptables ipset tcpdump bird2 gobgpd frr etcd-server etcd-client procps)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
+  # A Node.js that did not come from Debian (nvm, nodesource, the image) is fine as it is.
+  if { [ "$p" = nodejs ] || [ "$p" = npm ]; } && command -v "${p/nodejs/node}" >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

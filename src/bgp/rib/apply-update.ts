@@ -1,5 +1,5 @@
-import type { Family, Nlri, UpdateMessage } from '../wire/types';
-import { familyOfAfiSafi } from './families';
+import type { Family, Nlri, UpdateMessage } from '../wire';
+import { familyOf as familyOfAfiSafi } from '../wire';
 import type { AdjRibIn } from './adj-rib-in';
 import type { RouteAttributes } from './route-attributes';
 

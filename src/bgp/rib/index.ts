@@ -1,5 +1,4 @@
 export { AdjRibIn, type RibRoute } from './adj-rib-in';
 export { AttributeInterner, attributeKey, type RouteAttributes } from './route-attributes';
 export { applyUpdate, type UpdateEffect } from './apply-update';
-export { familyOfAfiSafi } from './families';
 export { routeView, attributesView, formatAsPath } from './view';
