@@ -72,7 +72,7 @@ function routesFor(n: number, asn: number, extras: Partial<OriginateRoute> = {})
   return [
     { prefix: `10.${n}.0.0/24`, communities: [`65000:${n}`], largeCommunities: [lc], med: n, ...extras },
     { prefix: `10.${n}.1.0/24` },
-    { prefix: `2001:db8:${n}::/48`, communities: [`65000:${n}`, '65535:65281'], largeCommunities: [lc], med: n },
+    { prefix: `2001:db8:${n}::/48`, communities: [`65000:${n}`, `65001:${n}`], largeCommunities: [lc], med: n },
     { prefix: `2001:db8:${n}:1::/64` },
   ];
 }

@@ -13,7 +13,7 @@ export class Daemon {
   private readonly control: ControlServer;
 
   constructor(
-    private readonly config: NodeConfig,
+    private config: NodeConfig,
     private readonly log: Logger,
   ) {
     this.speaker = new Speaker(config, log);
@@ -28,6 +28,17 @@ export class Daemon {
     await this.control.listen();
     this.log.info(`control API on ${this.config.controlSocket}`);
     await this.speaker.start();
+  }
+
+  /** SIGHUP: re-read the config file; a bad file is reported and changes nothing. */
+  reload(next: NodeConfig): void {
+    if (next.log.level !== this.config.log.level) {
+      this.log.level = next.log.level;
+      this.log.info(`log level is now ${next.log.level}`);
+    }
+    for (const note of this.speaker.reconfigure(next)) this.log.warn(note);
+    this.config = next;
+    this.log.info('configuration reloaded');
   }
 
   async stop(text?: string): Promise<void> {

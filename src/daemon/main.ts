@@ -84,6 +84,16 @@ async function main(): Promise<number> {
       },
     );
   };
+  process.on('SIGHUP', () => {
+    log.info(`SIGHUP received: reloading ${opts.config}`);
+    try {
+      const next = loadConfigFile(opts.config);
+      if (opts.logLevel) next.log.level = opts.logLevel;
+      daemon.reload(next);
+    } catch (err) {
+      log.error(`reload failed, keeping the running configuration: ${errorMessage(err)}`);
+    }
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 

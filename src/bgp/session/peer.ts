@@ -16,7 +16,7 @@
 
 import { EventEmitter } from 'node:events';
 import { TartanError } from '../../errors';
-import { CeaseSubcode, type Family } from '../wire';
+import { CeaseSubcode, ErrorCode, type Family } from '../wire';
 import { Backoff } from './backoff';
 import { type Clock, realClock } from './clock';
 import { bgpIdToUint32, resolveCollision } from './collision';
@@ -339,7 +339,12 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
     this.sessions = this.sessions.filter((s) => s !== session);
     addCounters(this.pastCounters, session.counters);
     session.removeAllListeners('event');
-    const deliberate = this.retiring.has(session) || reason.kind === 'stopped';
+    // RFC 4486 Cease/7: the peer resolved a collision against this connection; the other one carries on.
+    const collisionLoss =
+      reason.kind === 'notification-received' &&
+      reason.notification.code === ErrorCode.CEASE &&
+      reason.notification.subcode === CeaseSubcode.CONNECTION_COLLISION_RESOLUTION;
+    const deliberate = this.retiring.has(session) || reason.kind === 'stopped' || collisionLoss;
     if (!deliberate) {
       this.lastError = { reason, text: describeDownReason(reason), at: this.clock.now() };
     }
@@ -353,7 +358,8 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
       return;
     }
     if (deliberate || this.errorWaitUntil !== undefined) {
-      if (this.errorWaitUntil === undefined) this.scheduleOutgoing(0);
+      // Nothing left (the winner vanished too): try again on the connect retry time, not at once.
+      if (this.errorWaitUntil === undefined) this.scheduleOutgoing(this.config.session.connectRetryTime * 1000);
       this.refreshSummary(describeDownReason(reason));
       return;
     }

@@ -15,15 +15,17 @@ import type { NodeConfig, PeerConfigEntry } from '../../config/types';
 import type { NodeStatus, PeerStatus as PeerStatusView, RouteQuery, RouteView } from '../../control/types';
 import {
   encodeAnnouncements,
+  encodeWithdrawals,
   encodeEndOfRib,
   describeCapability,
   endOfRibFamily,
   type Family,
+  type Nlri,
   type UpdateMessage,
 } from '../wire';
 import { Peer, Listener, codecOptionsFor, type PeerEvent, type Negotiated, type ListenerEvent } from '../session';
-import { AdjRibIn, AttributeInterner, applyUpdate, routeView, type RouteAttributes } from '../rib';
-import { exportOriginated, type OutboundGroup } from '../policy/export';
+import { AdjRibIn, AttributeInterner, applyUpdate, attributeKey, routeView, type RouteAttributes } from '../rib';
+import { exportOriginated } from '../policy/export';
 import { parsePrefix } from '../../util/ip';
 import { VERSION } from '../../version';
 
@@ -32,6 +34,8 @@ interface AdvertisedRoute {
   family: Family;
   prefix: string;
   attrs: RouteAttributes;
+  /** attributeKey(attrs): a changed key means the route must be re-announced. */
+  attrKey: string;
   since: number;
 }
 
@@ -55,15 +59,18 @@ export class Speaker {
   private readonly log: Logger;
 
   constructor(
-    private readonly config: NodeConfig,
+    private config: NodeConfig,
     log: Logger,
   ) {
     this.log = log.child({ component: 'bgp' });
   }
 
+  private get identity(): { localAs: number; routerId: string } {
+    return { localAs: this.config.asNumber, routerId: this.config.routerId };
+  }
+
   async start(): Promise<void> {
-    const speaker = { localAs: this.config.asNumber, routerId: this.config.routerId };
-    for (const pc of this.config.peers) this.addPeer(pc, speaker);
+    for (const pc of this.config.peers) this.addPeer(pc);
     if (this.config.listen.enabled) {
       const listener = new Listener({ host: this.config.listen.address, port: this.config.listen.port });
       listener.on('event', (e) => this.onListenerEvent(e));
@@ -107,7 +114,7 @@ export class Speaker {
     });
   }
 
-  private addPeer(pc: PeerConfigEntry, speaker: { localAs: number; routerId: string }): void {
+  private addPeer(pc: PeerConfigEntry): PeerEntry {
     const log = this.log.child({ component: 'bgp.peer', peer: pc.name === pc.peerIP ? pc.peerIP : `${pc.name} (${pc.peerIP})` });
     const peer = new Peer(
       {
@@ -124,11 +131,57 @@ export class Speaker {
         gracefulRestart: { restartTime: this.config.bgp.gracefulRestartTime },
         enabled: pc.enabled,
       },
-      { speaker, logger: log },
+      { speaker: this.identity, logger: log },
     );
     const entry: PeerEntry = { config: pc, peer, ribIn: new AdjRibIn(this.interner), advertised: new Map(), log };
     peer.on('event', (e) => this.onPeerEvent(entry, e));
     this.peers.set(pc.peerIP, entry);
+    return entry;
+  }
+
+  /**
+   * Apply a new config without a restart: peers added, removed (Cease / Peer
+   * De-configured, RFC 4486) or changed (restarted) one by one, every other
+   * session untouched; originated routes diffed and sent as UPDATEs.
+   * Node identity and the listening socket need a restart; returns notes
+   * about what was not applied.
+   */
+  reconfigure(next: NodeConfig): string[] {
+    const cur = this.config;
+    const notes: string[] = [];
+    const keep = <K extends keyof NodeConfig>(key: K): void => {
+      if (JSON.stringify(next[key]) !== JSON.stringify(cur[key])) {
+        notes.push(`${key} changed: takes effect after a restart`);
+        next = { ...next, [key]: cur[key] };
+      }
+    };
+    keep('asNumber');
+    keep('routerId');
+    keep('listen');
+    keep('controlSocket');
+    keep('nodeName');
+    this.config = next;
+
+    const wanted = new Map(next.peers.map((p) => [p.peerIP, p]));
+    for (const [address, entry] of [...this.peers]) {
+      const pc = wanted.get(address);
+      if (pc && JSON.stringify(pc) === JSON.stringify(entry.config)) continue;
+      entry.log.info(pc ? 'peer configuration changed: restarting this session' : 'peer removed from the configuration');
+      this.listener?.removePeer(entry.peer);
+      entry.peer.stop(pc ? { text: 'peer configuration changed' } : { deconfigured: true });
+      entry.ribIn.clear();
+      this.peers.delete(address);
+    }
+    for (const pc of next.peers) {
+      if (this.peers.has(pc.peerIP)) continue;
+      const entry = this.addPeer(pc);
+      this.listener?.addPeer(entry.peer);
+      entry.peer.start();
+    }
+    if (JSON.stringify(next.originate) !== JSON.stringify(cur.originate) || next.ipv4Address !== cur.ipv4Address || next.ipv6Address !== cur.ipv6Address) {
+      for (const entry of this.peers.values()) void this.syncAdvertised(entry, 'changes');
+    }
+    return notes;
   }
 
   private onListenerEvent(e: ListenerEvent): void {
@@ -166,7 +219,7 @@ export class Speaker {
       case 'route-refresh':
         // RFC 2918 §4: resend everything we advertise (for simplicity, every family).
         entry.log.info(`route refresh requested for afi ${e.message.afi} safi ${e.message.safi}`);
-        void this.advertise(entry);
+        void this.syncAdvertised(entry, 'refresh');
         break;
       default:
         break;
@@ -179,7 +232,7 @@ export class Speaker {
         `hold ${n.holdTime} s, keepalive ${n.keepaliveTime} s, families ${n.families.join(' ') || 'none'}`,
       { peerCapabilities: n.peerCapabilities.map((c) => describeCapability(c)) },
     );
-    void this.advertise(entry);
+    void this.syncAdvertised(entry, 'initial');
   }
 
   private onUpdate(entry: PeerEntry, update: UpdateMessage): void {
@@ -200,37 +253,67 @@ export class Speaker {
     entry.log.debug(`UPDATE: ${effect.announced} announced, ${effect.withdrawn} withdrawn, ${effect.treatedAsWithdraw} treated as withdrawn`);
   }
 
-  /** Send every originated route the peer should have, then End-of-RIB per family (RFC 4724 §2). */
-  private async advertise(entry: PeerEntry): Promise<void> {
+  /**
+   * Desired state, diff, apply: compute what this peer should have from us,
+   * compare with what it was sent, and send only the difference (new or
+   * changed routes as announcements, the rest as withdrawals).
+   * - `initial`: right after Established; ends with End-of-RIB per family (RFC 4724 §2).
+   * - `refresh`: the peer asked for a ROUTE-REFRESH (RFC 2918 §4): resend everything.
+   * - `changes`: our config changed: send the difference only.
+   */
+  private async syncAdvertised(entry: PeerEntry, mode: 'initial' | 'refresh' | 'changes'): Promise<void> {
     const n = entry.peer.negotiated;
     if (!n) return;
-    const status = entry.peer.status();
-    const local = status.connection?.localAddress;
+    const local = entry.peer.status().connection?.localAddress;
     const nextHopSelf = {
       ipv4: this.config.ipv4Address ?? (local && isIP(local) === 4 ? local : undefined),
       ipv6: this.config.ipv6Address ?? (local && isIP(local) === 6 && !local.startsWith('fe80') ? local : undefined),
     };
     const { groups, skipped } = exportOriginated(this.config.originate, { localAs: n.localAs, peerAs: n.peerAs, families: n.families, nextHopSelf });
     for (const s of skipped) entry.log.warn(`not advertising ${s.prefix}: ${s.reason}`);
-    const opts = codecOptionsFor(n).encode;
-    try {
-      const buffers: Buffer[] = [];
-      const now = Date.now();
-      for (const g of groups) {
-        buffers.push(...encodeAnnouncements(g.family, g.attributes, g.nlri, opts, g.nextHop));
-        this.rememberAdvertised(entry, g, now);
-      }
-      for (const f of n.families) buffers.push(encodeEndOfRib(f, opts));
-      await entry.peer.sendUpdates(buffers);
-      entry.log.info(`advertised ${groups.reduce((s, g) => s + g.nlri.length, 0)} route(s) in ${buffers.length - n.families.length} UPDATE(s), then End-of-RIB`);
-    } catch (err) {
-      entry.log.warn(`could not advertise routes: ${errorMessage(err)}`);
-    }
-  }
 
-  private rememberAdvertised(entry: PeerEntry, g: OutboundGroup, now: number): void {
-    const attrs: RouteAttributes = { ...g.attributes, nextHops: [g.nextHop] };
-    for (const r of g.nlri) entry.advertised.set(`${g.family}|${r.prefix}`, { family: g.family, prefix: r.prefix, attrs, since: now });
+    const opts = codecOptionsFor(n).encode;
+    const now = Date.now();
+    const buffers: Buffer[] = [];
+    const wanted = new Set<string>();
+    let announced = 0;
+    for (const g of groups) {
+      const attrs: RouteAttributes = { ...g.attributes, nextHops: [g.nextHop] };
+      const key = attributeKey(attrs);
+      const changed = g.nlri.filter((r) => {
+        const id = `${g.family}|${r.prefix}`;
+        wanted.add(id);
+        return mode !== 'changes' || entry.advertised.get(id)?.attrKey !== key;
+      });
+      if (changed.length === 0) continue;
+      buffers.push(...encodeAnnouncements(g.family, g.attributes, changed, opts, g.nextHop));
+      for (const r of changed) entry.advertised.set(`${g.family}|${r.prefix}`, { family: g.family, prefix: r.prefix, attrs, attrKey: key, since: now });
+      announced += changed.length;
+    }
+    const gone = new Map<Family, Nlri[]>();
+    for (const [id, r] of entry.advertised) {
+      if (wanted.has(id)) continue;
+      entry.advertised.delete(id);
+      const list = gone.get(r.family) ?? [];
+      list.push({ prefix: r.prefix });
+      gone.set(r.family, list);
+    }
+    let withdrawn = 0;
+    for (const [family, nlri] of gone) {
+      buffers.push(...encodeWithdrawals(family, nlri, opts));
+      withdrawn += nlri.length;
+    }
+    const updates = buffers.length;
+    if (mode === 'initial') for (const f of n.families) buffers.push(encodeEndOfRib(f, opts));
+    if (buffers.length === 0) return;
+    try {
+      await entry.peer.sendUpdates(buffers);
+      entry.log.info(
+        `advertised ${announced} route(s)${withdrawn ? `, withdrew ${withdrawn}` : ''} in ${updates} UPDATE(s)${mode === 'initial' ? ', then End-of-RIB' : ''}`,
+      );
+    } catch (err) {
+      entry.log.warn(`could not send UPDATEs: ${errorMessage(err)}`);
+    }
   }
 
   // --- views for the control API ---------------------------------------------

@@ -118,8 +118,13 @@ class TrackedProcess implements ProcessHandle {
   async stop(graceMs = DEFAULT_GRACE_MS): Promise<void> {
     if (this.done) return;
     signalGroup(this.pid, 'SIGTERM');
-    const killed = await Promise.race([this.exited.then(() => true), sleep(graceMs).then(() => false)]);
-    if (!killed) {
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), graceMs);
+    });
+    const exited = await Promise.race([this.exited.then(() => true), graceOver]);
+    clearTimeout(timer);
+    if (!exited) {
       signalGroup(this.pid, 'SIGKILL');
       await this.exited;
     }
