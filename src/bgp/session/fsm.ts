@@ -54,7 +54,7 @@
  */
 
 import {
-  BgpWireError,
+  type BgpWireError,
   CeaseSubcode,
   describeNotification,
   ErrorCode,

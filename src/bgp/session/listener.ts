@@ -8,6 +8,7 @@
 
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { TartanError } from '../../errors';
 import { BGP_PORT } from './defaults';
 import type { PeerIdentity } from './events';
 import type { Peer } from './peer';
@@ -65,7 +66,7 @@ export class Listener extends EventEmitter<{ event: [ListenerEvent] }> {
         this.server.off('error', onError);
         const bound = this.address();
         if (bound === undefined) {
-          reject(new Error('listener has no address after listen'));
+          reject(new TartanError('BGP_LISTEN_FAILED', 'listener has no address after listen'));
           return;
         }
         this.emit('event', { type: 'listening', ...bound });

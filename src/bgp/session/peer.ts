@@ -21,8 +21,15 @@ import { Backoff } from './backoff';
 import { type Clock, realClock } from './clock';
 import { bgpIdToUint32, resolveCollision } from './collision';
 import { type PeerConfig, type ResolvedPeerConfig, resolvePeerConfig, type SpeakerIdentity } from './config';
-import type { ConnectionDirection, DownReason, PeerEvent, PeerIdentity, SessionEvent, SessionState } from './events';
-import { describeDownReason } from './events';
+import {
+  type ConnectionDirection,
+  describeDownReason,
+  type DownReason,
+  type PeerEvent,
+  type PeerIdentity,
+  type SessionEvent,
+  type SessionState,
+} from './events';
 import type { Negotiated } from './negotiate';
 import { rejectConnection } from './reject';
 import { Session, SESSION_NOT_ESTABLISHED, type SessionCounters, type SessionLogger, zeroCounters } from './session';
@@ -60,8 +67,10 @@ export interface PeerStatus {
   /** When the error wait ends, while it runs. */
   errorWaitUntil: number | undefined;
   negotiated: Negotiated | undefined;
-  /** Addresses of the established connection. */
-  connection: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } | undefined;
+  /** The established connection: who opened it, and its addresses. */
+  connection:
+    | { direction: ConnectionDirection; localAddress: string; localPort: number; remoteAddress: string; remotePort: number }
+    | undefined;
   counters: SessionCounters;
 }
 
@@ -148,7 +157,7 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
       lastError: this.lastError,
       errorWaitUntil: this.errorWaitUntil,
       negotiated: this.negotiated,
-      connection: this.established()?.connection,
+      connection: this.connectionOf(this.established()),
       counters,
     };
   }
@@ -213,6 +222,11 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
 
   // --- connections -----------------------------------------------------------
 
+  private connectionOf(s: Session | undefined): PeerStatus['connection'] {
+    const c = s?.connection;
+    return s === undefined || c === undefined ? undefined : { direction: s.direction, ...c };
+  }
+
   private established(): Session | undefined {
     return this.sessions.find((s) => s.state === 'Established');
   }
@@ -223,7 +237,7 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
   }
 
   private openOutgoing(): void {
-    if (!this.running || this.errorWaitUntil !== undefined) return;
+    if (!this.running || this.config.passive || this.errorWaitUntil !== undefined) return;
     if (this.sessions.some((s) => s.direction === 'outgoing' || s.state === 'Established')) return;
     this.newSession('outgoing').start();
   }
@@ -258,8 +272,8 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
     this.emit('event', { peer: this.identity, direction: session.direction, ...e });
     switch (e.type) {
       case 'state-change':
-        if (e.to === 'OpenConfirm') this.detectCollision(session);
         this.refreshSummary(`${session.direction}: ${e.reason}`);
+        if (e.to === 'OpenConfirm') this.detectCollision(session);
         return;
       case 'established':
         // Outgoing attempts still connecting are pointless now.
@@ -301,22 +315,19 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
         this.retireSession(fresh, other.direction, 'an established session exists');
         return;
       }
-      let keep: ConnectionDirection;
-      let why: string;
       if (other.direction === fresh.direction) {
         // Two incoming connections: the peer gave up on the older one.
-        keep = fresh.direction;
-        why = 'newer connection from the peer';
-        this.retireSession(other, keep, why);
+        this.retireSession(other, fresh.direction, 'newer connection from the peer');
         continue;
       }
       const local = { bgpId: n.localBgpId, asn: n.localAs };
       const remote = { bgpId: n.peerBgpId, asn: n.peerAs };
-      keep = resolveCollision(local, remote);
-      why =
+      const keep = resolveCollision(local, remote);
+      const winner = keep === 'outgoing' ? 'our' : 'their';
+      const why =
         bgpIdToUint32(local.bgpId) === bgpIdToUint32(remote.bgpId)
-          ? `equal BGP identifiers, ${keep === 'outgoing' ? 'our' : 'their'} AS is higher (RFC 6286)`
-          : `${keep === 'outgoing' ? 'our' : 'their'} BGP identifier is higher`;
+          ? `equal BGP identifiers, ${winner} AS is higher (RFC 6286)`
+          : `${winner} BGP identifier is higher`;
       const loser = keep === fresh.direction ? other : fresh;
       this.retireSession(loser, keep, why);
       if (loser === fresh) return;

@@ -32,11 +32,9 @@ import {
   MessageFramer,
   MessageType,
 } from '../wire';
-import type { Clock } from './clock';
-import { jittered } from './clock';
+import { type Clock, jittered } from './clock';
 import type { SessionConfig } from './config';
-import type { ConnectionDirection, SessionEvent, SessionState } from './events';
-import { describeDownReason } from './events';
+import { type ConnectionDirection, describeDownReason, type SessionEvent, type SessionState } from './events';
 import { type FsmAction, type FsmContext, type FsmEvent, type FsmState, initialState, step, type TimerName } from './fsm';
 import { buildLocalOpen } from './local-open';
 import { codecOptionsFor, type Negotiated } from './negotiate';

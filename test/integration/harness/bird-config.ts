@@ -14,8 +14,6 @@
 import type { DaemonConfig, OriginateRoute, PeerConfig } from './daemon-types';
 import { peerFamilies, prefixFamily } from './daemon-common';
 
-const AS_TRANS = 23456;
-
 export function birdProtocolName(index: number): string {
   return `p${index}`;
 }
@@ -35,10 +33,7 @@ function peerProtocol(cfg: DaemonConfig, p: PeerConfig, index: number): string {
   const localAs = p.localAsn ?? cfg.asn;
   lines.push(`protocol bgp ${birdProtocolName(index)} {`);
   lines.push(`  local${cfg.listenPort ? ` port ${cfg.listenPort}` : ''} as ${localAs};`);
-  // Without AS4, BIRD (like any RFC 6793 "OLD" speaker) only knows a 4-octet
-  // neighbor as AS_TRANS; it refuses a larger number in the config.
-  const peerAs = p.twoOctetOnly && p.asn > 65535 ? AS_TRANS : p.asn;
-  lines.push(`  neighbor ${p.address}${p.port ? ` port ${p.port}` : ''} as ${peerAs};`);
+  lines.push(`  neighbor ${p.address}${p.port ? ` port ${p.port}` : ''} as ${p.asn};`);
   if (p.passive) lines.push('  passive on;');
   // iBGP defaults to multihop in BIRD, which forbids `gateway direct`; lab peers share a LAN.
   if (localAs === p.asn) lines.push('  direct;');
@@ -62,6 +57,14 @@ function peerProtocol(cfg: DaemonConfig, p: PeerConfig, index: number): string {
 }
 
 export function birdConfig(cfg: DaemonConfig, originate: readonly OriginateRoute[], logFile: string): string {
+  for (const p of cfg.peers) {
+    // With `enable as4 off` BIRD rejects a neighbor AS > 65535 in the config, yet
+    // still reads the peer's AS from its AS4 capability, so a 4-octet peer can
+    // never match (neither its number nor AS_TRANS works). Fail early and clearly.
+    if (p.twoOctetOnly && (p.asn > 65535 || (p.localAsn ?? cfg.asn) > 65535)) {
+      throw new Error(`bird twoOctetOnly needs 2-octet local and peer ASNs (peer ${p.address} AS ${p.asn})`);
+    }
+  }
   const v4 = originate.filter((r) => prefixFamily(r.prefix) === 'ipv4-unicast');
   const v6 = originate.filter((r) => prefixFamily(r.prefix) === 'ipv6-unicast');
   return [

@@ -115,11 +115,15 @@ export class GobgpDaemon implements DaemonHandle {
     await this.gobgp(['global', 'rib', 'del', prefix, '-a', afiArg(prefixFamily(prefix))]);
   }
 
-  /** Administratively shut the session, sending Cease with an RFC 8203 message. */
+  /**
+   * Administratively shut the session, sending Cease/Administrative Shutdown.
+   * gobgp 3.10's `disable` drops `--reason`; the deprecated `shutdown` verb
+   * (ShutdownPeer API) is the one that carries the RFC 8203 message.
+   */
   async disablePeer(address: string, message?: string): Promise<void> {
-    const args = ['neighbor', canonicalIp(address), 'disable'];
-    if (message !== undefined) args.push('--reason', message);
-    await this.gobgp(args);
+    const addr = canonicalIp(address);
+    if (message === undefined) await this.gobgp(['neighbor', addr, 'disable']);
+    else await this.gobgp(['neighbor', addr, 'shutdown', '--reason', message]);
   }
 
   async enablePeer(address: string): Promise<void> {

@@ -95,7 +95,8 @@ async function establishAndStop(addrA: string, addrB: string): Promise<void> {
   const ca = a.peer.status().connection;
   const cb = b.peer.status().connection;
   expect(ca).toMatchObject({ localAddress: addrA, remoteAddress: addrB });
-  expect(cb).toEqual({ localAddress: addrB, localPort: ca?.remotePort, remoteAddress: addrA, remotePort: ca?.localPort });
+  expect(ca?.direction).toBe('outgoing');
+  expect(cb).toEqual({ direction: 'incoming', localAddress: addrB, localPort: ca?.remotePort, remoteAddress: addrA, remotePort: ca?.localPort });
 
   // KEEPALIVEs every second keep both hold timers (3 s) fed.
   const kaA = a.peer.status().counters.keepalivesIn;
@@ -131,27 +132,27 @@ describe('loopback sessions', () => {
     b.peer.start();
     await waitFor(() => a.peer.state === 'Established' && b.peer.state === 'Established', 'both sides Established');
     // Both connected to each other: one connection must have been closed with Cease/7.
-    await waitFor(
-      () =>
-        [...a.events, ...b.events].some(
-          (e) => e.type === 'notification-received' && e.code === 6 && e.subcode === 7,
-        ),
-      'the collision loser to be closed with Cease/7',
-    );
+    const all = [...a.events, ...b.events];
+    expect(all).toContainEqual(expect.objectContaining({ type: 'notification-sent', code: 6, subcode: 7 }));
     const ca = a.peer.status().connection;
     const cb = b.peer.status().connection;
     expect(ca).toBeDefined();
     // The one session is the same TCP connection seen from both ends.
-    expect(cb).toEqual({ localAddress: '127.0.0.3', localPort: ca?.remotePort, remoteAddress: '127.0.0.1', remotePort: ca?.localPort });
-    // Only an established session counts as a connection; it stays single after the loser is gone.
+    expect(cb).toMatchObject({ localAddress: '127.0.0.3', localPort: ca?.remotePort, remoteAddress: '127.0.0.1', remotePort: ca?.localPort });
+    expect(cb?.direction).not.toBe(ca?.direction);
+    const collisions = all.filter((e) => e.type === 'collision');
+    expect(collisions.length).toBeGreaterThanOrEqual(1);
+    if (collisions.every((c) => c.type === 'collision' && /identifier is higher/.test(c.reason))) {
+      // RFC 4271 §6.8: B (10.0.0.2) has the higher identifier, so B's connection survives.
+      expect([ca?.direction, cb?.direction]).toEqual(['incoming', 'outgoing']);
+    }
+    // It stays single: no error wait, same connection after more KEEPALIVEs.
     const ka = a.peer.status().counters.keepalivesIn;
     await waitFor(() => a.peer.status().counters.keepalivesIn >= ka + 2, 'two more KEEPALIVEs');
     expect(a.peer.status().connection).toEqual(ca);
     expect(b.peer.status().connection).toEqual(cb);
     expect(a.peer.status().errorWaitUntil).toBeUndefined();
     expect(b.peer.status().errorWaitUntil).toBeUndefined();
-    const collisions = [...a.events, ...b.events].filter((e) => e.type === 'collision');
-    expect(collisions.length).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a connection from an unconfigured source with Cease/5', async () => {

@@ -90,7 +90,13 @@ describe('Peer: starting', () => {
     expect(t.sentTypes()).toEqual([MessageType.OPEN]);
     establish(t);
     expect(r.peer.state).toBe('Established');
-    expect(r.peer.status().connection).toEqual({ localAddress: '192.0.2.1', localPort: 179, remoteAddress: '192.0.2.2', remotePort: 50000 });
+    expect(r.peer.status().connection).toEqual({
+      direction: 'incoming',
+      localAddress: '192.0.2.1',
+      localPort: 179,
+      remoteAddress: '192.0.2.2',
+      remotePort: 50000,
+    });
   });
 
   it('reports the peer state as it climbs, with since = when it entered it', async () => {
@@ -153,7 +159,7 @@ describe('Peer: connection collisions (RFC 4271 §6.8)', () => {
     expect(r.events.find((e) => e.type === 'collision')).toMatchObject({ kept: 'outgoing' });
     establish(out, open);
     expect(r.peer.state).toBe('Established');
-    expect(r.peer.status().connection?.localPort).toBe(out.localPort);
+    expect(r.peer.status().connection).toMatchObject({ direction: 'outgoing', localPort: out.localPort });
   });
 
   it('keeps the incoming connection when the peer identifier is higher (compared unsigned); the outgoing one gets Cease/7', async () => {
@@ -168,7 +174,7 @@ describe('Peer: connection collisions (RFC 4271 §6.8)', () => {
     expect(r.events.find((e) => e.type === 'collision')).toMatchObject({ kept: 'incoming' });
     establish(inc, open);
     expect(r.peer.state).toBe('Established');
-    expect(r.peer.status().connection?.remotePort).toBe(inc.remotePort);
+    expect(r.peer.status().connection).toMatchObject({ direction: 'incoming', remotePort: inc.remotePort });
     // The collision was no error: no error wait, no new outgoing attempt.
     advanceAlive(r, inc, 600_000);
     expect(r.peer.state).toBe('Established');
@@ -201,6 +207,17 @@ describe('Peer: connection collisions (RFC 4271 §6.8)', () => {
     expect(r.peer.state).toBe('Established');
     expect(r.peer.status().connection?.remotePort).toBe(inc.remotePort);
     expect(r.peer.status().errorWaitUntil).toBeUndefined();
+  });
+
+  it('of two incoming connections keeps the newer one (the peer abandoned the first)', () => {
+    const r = rig({ passive: true });
+    r.peer.start();
+    const first = accept(r, 50001);
+    const second = accept(r, 50002);
+    second.receive(peerOpen());
+    expect(lastNotification(first)).toMatchObject({ code: 6, subcode: 7 });
+    second.receive(KEEPALIVE);
+    expect(r.peer.status().connection).toMatchObject({ remotePort: 50002 });
   });
 
   it('takes a Cease/7 from the peer as its collision resolution, not as an error', async () => {
@@ -266,6 +283,21 @@ describe('Peer: error wait', () => {
     }
     expect(waits).toEqual([5, 10, 20, 40, 60, 60]);
     expect(r.peer.status().lastError?.reason).toMatchObject({ kind: 'notification-received', notification: { code: 6, subcode: 2 } });
+  });
+
+  it('a passive peer waits too, then accepts again without ever connecting', () => {
+    const r = rig({ passive: true });
+    r.peer.start();
+    const t = accept(r);
+    establish(t);
+    t.receive(CEASE_ADMIN);
+    expect(lastNotification(accept(r, 50001))).toMatchObject({ code: 6, subcode: 5 });
+    r.clock.advance(5000);
+    expect(r.peer.state).toBe('Active');
+    const again = accept(r, 50002);
+    establish(again);
+    expect(r.peer.state).toBe('Established');
+    expect(r.connector.attempts).toHaveLength(0);
   });
 
   it('adds up to 20% jitter to the wait, never less than the minimum', async () => {

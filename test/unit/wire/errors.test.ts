@@ -58,7 +58,8 @@ describe('per-type lengths', () => {
     expectDecodeError(1, 2, 'session-reset', message(28, OPEN, '04 fde9 005a c0000201'), { data: '001c' });
   });
   test('OPEN over 4096 even with Extended Message (RFC 8654 §4): 1/2', () => {
-    const b = Buffer.concat([hex(MARKER, '1001 01 04 fde9 005a c0000201 ff ff 0ff3 02 0ff0'), Buffer.alloc(4080)]);
+    // 35 bytes of header, fixed fields and RFC 9072 parameter header, then 4062 bytes of (code 0, length 0) capabilities.
+    const b = Buffer.concat([hex(MARKER, '1001 01 04 fde9 005a c0000201 ff ff 0fe1 02 0fde'), Buffer.alloc(4062)]);
     expect(b.length).toBe(4097);
     expectDecodeError(1, 2, 'session-reset', b, { data: '1001', o: opts(true, [], true) });
   });
@@ -274,9 +275,9 @@ describe('attribute values (RFC 7606 §7)', () => {
 
 describe('MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606 §7.11-§7.12: session reset)', () => {
   test.each([
-    ['IPv6 next hop of length 5', '80 0e 0d 0002 01 05 2001 0db8 00 00 20 20010db8'.replace(/ /g, '') ],
-    ['IPv4 next hop of length 8', '800e0f000101080a0000010a0000020018 0a0000'],
-    ['IPv6 next hop of length 4', '800e0c0002010 4c000020100 20 20010db8'],
+    ['IPv6 next hop of length 5', '800e0f 0002 01 05 20010db800 00 20 20010db8'],
+    ['IPv4 next hop of length 8', '800e11 0001 01 08 0a000001 0a000002 00 18 0a0000'],
+    ['IPv6 next hop of length 4', '800e0e 0002 01 04 c0000201 00 20 20010db8'],
     ['next hop longer than the attribute', '800e0600020120 2001'],
     ['no reserved octet', '800e1400020110 20010db8000000000000000000000001'],
     ['value shorter than AFI + SAFI', '800e02 0002'],
@@ -296,7 +297,7 @@ describe('MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606 §7.11-§7.12: session reset
     expectDecodeError(3, 9, 'session-reset', upd(m, ''), { data: m, o: opts(true, ['ipv6-unicast']) });
   });
   test('a family Tartan does not route is discarded, not reset', () => {
-    const vpn = '800e1c 0001 80 0c 0000000000000000c0000201 00 70 000001 0000fde900000001 0a';
+    const vpn = '800e1e 0001 80 0c 0000000000000000c0000201 00 70 000001 0000fde900000001 0a';
     expectDecodeError(3, 9, 'attribute-discard', upd(ORIGIN + AS_PATH + vpn.replace(/ /g, ''), ''), { data: vpn });
     expectDecodeError(3, 9, 'attribute-discard', upd('800f03 0019 46', ''), { data: '800f03001946' });
   });
