@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { PrefixTable, NONE } from '../../../src/bgp/rib/prefix-table';
+import { keyFromCidr, cidrFromKey, readNlri, writeNlri, nlriSize } from '../../../src/bgp/rib/prefix-key';
+
+describe('PrefixTable', () => {
+  it('behaves like a Map under random set/delete sequences (model check)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 32 }), fc.nat()), { maxLength: 2000 }),
+        (ops) => {
+          const t = new PrefixTable({ addressWords: 1 });
+          const model = new Map<string, number>();
+          const key = new Uint32Array(1);
+          for (const [isSet, addr, len, value] of ops) {
+            key[0] = addr * 7919;
+            const id = `${key[0]}/${len}`;
+            if (isSet) {
+              expect(t.set(key, len, value)).toBe(model.has(id) ? model.get(id) : NONE);
+              model.set(id, value);
+            } else {
+              expect(t.delete(key, len)).toBe(model.has(id) ? model.get(id) : NONE);
+              model.delete(id);
+            }
+            expect(t.size).toBe(model.size);
+          }
+          const seen = new Map<string, number>();
+          t.forEach((k, len, v) => seen.set(`${k[0]}/${len}`, v));
+          expect(seen).toEqual(model);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps ADD-PATH paths of one prefix apart and grows past its initial capacity', () => {
+    const t = new PrefixTable({ addressWords: 1, addPath: true });
+    const key = new Uint32Array(2);
+    for (let i = 0; i < 100_000; i++) {
+      key[0] = 0x0a000000 + (i >>> 1);
+      key[1] = i & 1;
+      t.set(key, 32, i, 7);
+    }
+    expect(t.size).toBe(100_000);
+    key[0] = 0x0a000000 + 1234;
+    key[1] = 1;
+    expect(t.get(key, 32)).toBe(2469);
+    expect(t.stamp(key, 32)).toBe(7);
+    key[1] = 0;
+    expect(t.get(key, 32)).toBe(2468);
+    expect(t.get(key, 31)).toBe(NONE);
+    // About 26 bytes per route at load <= 1/2 for IPv4 with path ids (4+4 key, 1 len, 4 value, 4 stamp, x2).
+    expect(t.byteLength / t.size).toBeLessThan(60);
+  });
+
+  it('stores IPv6 keys', () => {
+    const t = new PrefixTable({ addressWords: 4 });
+    const key = new Uint32Array(4);
+    const len = keyFromCidr('2001:db8:1::/48', key);
+    t.set(key, len, 42);
+    const again = new Uint32Array(4);
+    expect(t.get(again, keyFromCidr('2001:db8:1::/48', again))).toBe(42);
+    expect(t.get(again, keyFromCidr('2001:db8:2::/48', again))).toBe(NONE);
+  });
+});
+
+describe('prefix keys', () => {
+  it.each(['10.1.2.0/24', '0.0.0.0/0', '255.255.255.255/32', '2001:db8::/32', '::/0', 'fd00:7a7a:1::1/128'])('round-trips %s through key and wire bytes', (cidr) => {
+    const words = cidr.includes(':') ? 4 : 1;
+    const key = new Uint32Array(words);
+    const len = keyFromCidr(cidr, key);
+    expect(cidrFromKey(key, len, words)).toBe(cidr);
+    const buf = Buffer.alloc(32);
+    const end = writeNlri(buf, 0, key, len, words);
+    expect(end).toBe(nlriSize(len, false));
+    const back = new Uint32Array(words);
+    expect(readNlri(buf, 0, words, false, back)).toBe(len);
+    expect(back).toEqual(key);
+  });
+
+  it('clears bits past the prefix length when reading NLRI (RFC 4271 §4.3 trailing bits)', () => {
+    const key = new Uint32Array(1);
+    expect(readNlri(Buffer.from([20, 10, 1, 0xff]), 0, 1, false, key)).toBe(20);
+    expect(cidrFromKey(key, 20, 1)).toBe('10.1.240.0/20');
+  });
+
+  it('reads and writes path identifiers', () => {
+    const key = new Uint32Array([0x0a000000, 77]);
+    const buf = Buffer.alloc(16);
+    const end = writeNlri(buf, 0, key, 8, 1, 77);
+    expect(buf.subarray(0, end)).toEqual(Buffer.from([0, 0, 0, 77, 8, 10]));
+    const back = new Uint32Array(2);
+    expect(readNlri(buf, 0, 1, true, back)).toBe(8);
+    expect([...back]).toEqual([0x0a000000, 77]);
+  });
+});
