@@ -17,8 +17,8 @@ type CapabilityOf<K extends CapabilityCode> = Extract<Capability, { code: K }>;
 
 interface CapabilityCodec<C extends Capability> {
   name: string;
-  /** Reads the whole value through `r`; `r` throws the malformed-capability error on overrun. */
-  decode(r: WireReader, value: Buffer): C;
+  /** Reads the whole value through `r`, which throws the malformed-capability error on overrun. */
+  decode(r: WireReader): C;
   encode(cap: C): Buffer;
   describe(cap: C): string;
 }
@@ -224,8 +224,7 @@ export function decodeCapabilities(param: Buffer): Capability[] {
       out.push({ code: 'unknown', typeCode: code, value: Buffer.from(value) });
       continue;
     }
-    const vr = new WireReader(value, (what) => malformedCapability(code, `truncated ${what}`));
-    out.push(codec.decode(vr, value));
+    out.push(codec.decode(new WireReader(value, (what) => malformedCapability(code, `truncated ${what}`))));
   }
   return out;
 }

@@ -16,6 +16,7 @@ import {
   type Family,
   type UpdateMessage,
 } from '../../../src/bgp/wire';
+import { checkDecode, checkFramer, mutate, rng } from './fuzz-harness';
 
 export function opts(fourOctetAs: boolean, addPath: Family[] = [], extendedMessage = false): CodecOptions {
   return { fourOctetAs, extendedMessage, addPath: new Set(addPath) };
@@ -55,8 +56,12 @@ export function frameByteByByte(bytes: Buffer, maxMessageLength = MAX_MESSAGE_LE
   return out;
 }
 
+/** Every golden fixture of the current test file, for fuzzGoldenFixtures(). */
+const goldens: { name: string; bytes: Buffer; o: CodecOptions }[] = [];
+
 /** The golden test: decode, encode (hex compare), round trip, framer byte by byte. */
 export function testMessage(name: string, object: BgpMessage, bytes: Buffer, o: CodecOptions = AS4): void {
+  goldens.push({ name, bytes, o });
   describe(name, () => {
     test('decodes to the object', () => {
       expect(decodeMessage(bytes, o)).toStrictEqual(object);
@@ -82,6 +87,7 @@ export function testMessage(name: string, object: BgpMessage, bytes: Buffer, o: 
  * re-encoding changes meaning on purpose, e.g. setting Partial).
  */
 export function testDecodeOnly(name: string, object: BgpMessage, bytes: Buffer, o: CodecOptions = AS4, reencoded: BgpMessage = object): void {
+  goldens.push({ name, bytes, o });
   describe(name, () => {
     test('decodes to the object', () => {
       expect(decodeMessage(bytes, o)).toStrictEqual(object);
@@ -91,6 +97,28 @@ export function testDecodeOnly(name: string, object: BgpMessage, bytes: Buffer, 
     });
     test('frames one byte at a time', () => {
       expect(frameByteByByte(bytes, o.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH)).toHaveLength(1);
+    });
+  });
+}
+
+/**
+ * Mutation fuzzing of every golden fixture registered so far in this file
+ * (call once, at the end): `runs` mutants each, decoded and framed under the
+ * fixture's options and under the other AS width.
+ */
+export function fuzzGoldenFixtures(runs = 1000): void {
+  describe('fuzz: mutations of the golden fixtures', () => {
+    test.each(goldens.map((g, i) => [g.name, i] as const))('%s', (_name, i) => {
+      const g = goldens[i] as (typeof goldens)[number];
+      const r = rng(0x5eed + i);
+      const other: CodecOptions = { ...g.o, fourOctetAs: !g.o.fourOctetAs };
+      // Big fixtures get fewer mutants so the suite stays fast; small ones get `runs`.
+      const count = Math.max(100, Math.min(runs, Math.floor(200000 / g.bytes.length)));
+      for (let n = 0; n < count; n++) {
+        const m = mutate(r, g.bytes);
+        checkDecode(m, n % 4 === 3 ? other : g.o);
+        if (n % 16 === 0) checkFramer(Buffer.concat([g.bytes, m, g.bytes]), r, g.o.extendedMessage ? 65535 : 4096);
+      }
     });
   });
 }

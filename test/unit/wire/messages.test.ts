@@ -1,11 +1,12 @@
 import {
   decodeMessage,
+  describeAttributes,
   describeNotification,
   encodeMessage,
   encodeShutdownCommunication,
   MessageType,
 } from '../../../src/bgp/wire';
-import { AS4, hex, message, testMessage } from './helpers';
+import { AS4, hex, message, testMessage, fuzzGoldenFixtures } from './helpers';
 
 describe('KEEPALIVE', () => {
   testMessage('is the header alone', { type: MessageType.KEEPALIVE }, message(19, MessageType.KEEPALIVE));
@@ -114,5 +115,41 @@ describe('describeNotification', () => {
     expect(describeNotification(decoded.code, decoded.subcode, decoded.data)).toBe(
       'Cease / Administrative Shutdown: "rebooting for kernel 6.8 — back in 5 min"',
     );
+  });
+});
+
+fuzzGoldenFixtures();
+
+describe('describeAttributes', () => {
+  test('one clause per attribute, in wire order', () => {
+    expect(
+      describeAttributes({
+        origin: 0,
+        asPath: [
+          { type: 'confed-sequence', asns: [65010] },
+          { type: 'sequence', asns: [65001, 4200000001] },
+          { type: 'set', asns: [1, 2] },
+        ],
+        nextHop: '192.0.2.1',
+        med: 5,
+        localPref: 100,
+        atomicAggregate: true,
+        aggregator: { asn: 65001, address: '10.0.0.1' },
+        communities: [0xfde90064],
+        originatorId: '10.0.0.2',
+        clusterList: ['10.0.0.3'],
+        extendedCommunities: [hex('0002fde900000064')],
+        largeCommunities: [[4200000001, 1, 2]],
+        mpReach: { afi: 2, safi: 1, nextHops: ['2001:db8::1', 'fe80::1'], nlri: [{ prefix: '2001:db8::/32' }] },
+        unknown: [{ flags: 0xe0, typeCode: 99, value: hex('0102') }],
+      }),
+    ).toBe(
+      'mp-reach ipv6-unicast next-hop 2001:db8::1,fe80::1 nlri 1, origin igp, as-path (65010) 65001 4200000001 {1 2}, ' +
+        'next-hop 192.0.2.1, med 5, local-pref 100, atomic-aggregate, aggregator 65001 10.0.0.1, communities 65001:100, ' +
+        'originator-id 10.0.0.2, cluster-list 10.0.0.3, ext-communities 0002fde900000064, large-communities (4200000001:1:2), ' +
+        'attribute 99 (flags 0xe0, len 2)',
+    );
+    expect(describeAttributes({})).toBe('');
+    expect(describeAttributes({ asPath: [] })).toBe('as-path');
   });
 });

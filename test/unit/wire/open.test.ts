@@ -8,7 +8,7 @@ import {
   type Capability,
   type OpenMessage,
 } from '../../../src/bgp/wire';
-import { AS4, hex, message, testDecodeOnly, testMessage } from './helpers';
+import { AS4, hex, message, testDecodeOnly, testMessage, fuzzGoldenFixtures } from './helpers';
 
 const OPEN = MessageType.OPEN;
 
@@ -189,3 +189,5 @@ describe('describeCapability', () => {
     expect(describeCapability(cap)).toBe(text);
   });
 });
+
+fuzzGoldenFixtures();

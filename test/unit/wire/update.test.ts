@@ -6,7 +6,7 @@ import {
   Origin,
   type UpdateMessage,
 } from '../../../src/bgp/wire';
-import { AS2, AS4, decodeThrows, frameByteByByte, hex, message, opts, testDecodeOnly, testMessage } from './helpers';
+import { AS2, AS4, decodeThrows, frameByteByByte, hex, message, opts, testDecodeOnly, testMessage, fuzzGoldenFixtures } from './helpers';
 
 const UPDATE = MessageType.UPDATE;
 const MARKER_HEX = 'ffffffffffffffffffffffffffffffff';
@@ -488,3 +488,5 @@ describe('Extended Message (RFC 8654)', () => {
   });
 });
 
+
+fuzzGoldenFixtures();
