@@ -77,7 +77,7 @@ export function nlriSize(len: number, addPath: boolean): number {
 }
 
 /** Write one NLRI entry for `key` at `off`; returns the new offset. */
-export function writeNlri(buf: Buffer, off: number, key: Uint32Array, len: number, addressWords: 1 | 4, pathId?: number): number {
+export function writeNlri(buf: Buffer, off: number, key: Uint32Array, len: number, pathId?: number): number {
   if (pathId !== undefined) {
     buf.writeUInt32BE(pathId >>> 0, off);
     off += 4;

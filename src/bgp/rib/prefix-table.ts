@@ -4,7 +4,7 @@
  *
  * Why: a million routes as JS objects in a Map cost ~100-200 bytes each and
  * a GC walk each; here a route costs its key words, a length byte, a value
- * and a timestamp, in parallel arrays at load factor <= 1/2 (about 26 bytes
+ * and a second value, in parallel arrays at load factor <= 1/2 (about 26 bytes
  * per IPv4 route, 50 per IPv6 route), and the GC sees six arrays.
  *
  * Keys are the prefix address as 32-bit big-endian words (1 for IPv4, 4 for
@@ -37,7 +37,7 @@ export class PrefixTable {
   private keys: Uint32Array;
   private lens: Uint8Array;
   private values: Uint32Array;
-  private stamps: Uint32Array;
+  private auxes: Uint32Array;
   private used = 0; // live + tombstones
   private live = 0;
 
@@ -52,7 +52,7 @@ export class PrefixTable {
     this.keys = new Uint32Array(cap * this.stride);
     this.lens = new Uint8Array(cap).fill(EMPTY);
     this.values = new Uint32Array(cap);
-    this.stamps = new Uint32Array(cap);
+    this.auxes = new Uint32Array(cap);
   }
 
   get size(): number {
@@ -61,7 +61,7 @@ export class PrefixTable {
 
   /** Bytes held by the arrays, for memory accounting. */
   get byteLength(): number {
-    return this.keys.byteLength + this.lens.byteLength + this.values.byteLength + this.stamps.byteLength;
+    return this.keys.byteLength + this.lens.byteLength + this.values.byteLength + this.auxes.byteLength;
   }
 
   /** Value for key (`key[0..stride)`), or NONE. */
@@ -70,14 +70,14 @@ export class PrefixTable {
     return slot < 0 ? NONE : this.values[slot]!;
   }
 
-  /** Timestamp stored with the entry (caller's unit), or NONE. */
-  stamp(key: Uint32Array, len: number): number {
+  /** The second value stored with the entry (a timestamp, a source id: the caller decides), or NONE. */
+  aux(key: Uint32Array, len: number): number {
     const slot = this.find(key, len);
-    return slot < 0 ? NONE : this.stamps[slot]!;
+    return slot < 0 ? NONE : this.auxes[slot]!;
   }
 
   /** Insert or replace; returns the previous value or NONE. */
-  set(key: Uint32Array, len: number, value: number, stamp = 0): number {
+  set(key: Uint32Array, len: number, value: number, aux = 0): number {
     if ((this.used + 1) * 2 > this.capacity) this.grow();
     const stride = this.stride;
     let i = this.hash(key, len) & this.mask;
@@ -90,7 +90,7 @@ export class PrefixTable {
       } else if (l === len && this.keyEquals(i, key)) {
         const prev = this.values[i]!;
         this.values[i] = value;
-        this.stamps[i] = stamp;
+        this.auxes[i] = aux;
         return prev;
       }
       i = (i + 1) & this.mask;
@@ -101,7 +101,7 @@ export class PrefixTable {
     for (let w = 0; w < stride; w++) this.keys[base + w] = key[w]!;
     this.lens[slot] = len;
     this.values[slot] = value;
-    this.stamps[slot] = stamp;
+    this.auxes[slot] = aux;
     this.live++;
     return NONE;
   }
@@ -116,14 +116,14 @@ export class PrefixTable {
   }
 
   /** Visit every entry. `key` is a view reused between calls: copy it to keep it. */
-  forEach(cb: (key: Uint32Array, len: number, value: number, stamp: number) => void): void {
+  forEach(cb: (key: Uint32Array, len: number, value: number, aux: number) => void): void {
     const key = new Uint32Array(this.stride);
     for (let i = 0; i < this.capacity; i++) {
       const l = this.lens[i]!;
       if (l === EMPTY || l === DELETED) continue;
       const base = i * this.stride;
       for (let w = 0; w < this.stride; w++) key[w] = this.keys[base + w]!;
-      cb(key, l, this.values[i]!, this.stamps[i]!);
+      cb(key, l, this.values[i]!, this.auxes[i]!);
     }
   }
 
@@ -162,7 +162,7 @@ export class PrefixTable {
   }
 
   private grow(): void {
-    const old = { keys: this.keys, lens: this.lens, values: this.values, stamps: this.stamps, capacity: this.capacity };
+    const old = { keys: this.keys, lens: this.lens, values: this.values, auxes: this.auxes, capacity: this.capacity };
     // Double only when live entries need it; otherwise rebuild in place to drop tombstones.
     const cap = this.live * 2 + 2 > this.capacity / 2 ? this.capacity * 2 : this.capacity;
     this.capacity = cap;
@@ -170,7 +170,7 @@ export class PrefixTable {
     this.keys = new Uint32Array(cap * this.stride);
     this.lens = new Uint8Array(cap).fill(EMPTY);
     this.values = new Uint32Array(cap);
-    this.stamps = new Uint32Array(cap);
+    this.auxes = new Uint32Array(cap);
     this.used = 0;
     this.live = 0;
     const key = new Uint32Array(this.stride);
@@ -179,7 +179,7 @@ export class PrefixTable {
       if (l === EMPTY || l === DELETED) continue;
       const base = i * this.stride;
       for (let w = 0; w < this.stride; w++) key[w] = old.keys[base + w]!;
-      this.set(key, l, old.values[i]!, old.stamps[i]!);
+      this.set(key, l, old.values[i]!, old.auxes[i]!);
     }
   }
 }

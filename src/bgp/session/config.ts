@@ -97,6 +97,8 @@ export interface PeerConfig {
   requireCapabilities?: RequirableCapability[];
   /** Administratively enabled; default true. */
   enabled?: boolean;
+  /** Deliver UPDATE NLRI in wire form (`packed` fields, see CodecOptions.packedNlri); default false. */
+  packedNlri?: boolean;
 }
 
 /**
@@ -117,6 +119,8 @@ export interface SessionConfig {
   enhancedRouteRefresh: boolean;
   extendedNextHop: boolean;
   requireCapabilities: RequirableCapability[];
+  /** Deliver NLRI in wire form (CodecOptions.packedNlri). */
+  packedNlri?: boolean;
 }
 
 /** PeerConfig with every default applied and every value checked. */
@@ -244,6 +248,7 @@ export function resolvePeerConfig(config: PeerConfig, speaker: SpeakerIdentity):
       enhancedRouteRefresh: config.enhancedRouteRefresh ?? true,
       extendedNextHop: config.extendedNextHop ?? false,
       requireCapabilities,
+      packedNlri: config.packedNlri ?? false,
     },
   };
 }

@@ -322,7 +322,8 @@ export class Session extends EventEmitter<{ event: [SessionEvent] }> {
   /** RFC 8654 and RFC 7911: from here on, frame and code with what OPEN negotiated. */
   private useNegotiated(n: Negotiated): void {
     const opts = codecOptionsFor(n);
-    this.decodeOpts = opts.decode;
+    // The RIB takes NLRI in wire form (CodecOptions.packedNlri) when the daemon asks for it.
+    this.decodeOpts = this.ctx.config.packedNlri ? { ...opts.decode, packedNlri: true } : opts.decode;
     this.encodeOpts = opts.encode;
     if (n.extendedMessage) this.framer.maxMessageLength = MAX_EXTENDED_MESSAGE_LENGTH;
   }

@@ -15,6 +15,7 @@
 export { MessageFramer } from './framer';
 export { decodeMessage, encodeMessage } from './message';
 export { encodeAnnouncements, encodeWithdrawals, encodeEndOfRib, endOfRibFamily } from './packing';
+export { encodePackedAnnouncements, encodePackedWithdrawals } from './packed';
 export { familyOf, afiSafiOf } from './family';
 export { describeNotification, describeCapability, describeAttributes } from './describe';
 export { encodeCapability } from './capabilities';

@@ -22,6 +22,29 @@ import type { Family, Nlri } from './types';
  * Decodes a whole NLRI field.
  * @param malformed builds the error for a syntactically bad field
  */
+/**
+ * Validates an NLRI field like decodeNlri (same errors) without building
+ * objects; returns the number of entries.
+ */
+export function countNlri(field: Buffer, family: Family, addPath: boolean, malformed: (reason: string) => Error): number {
+  const max = addressWidth(family) * 8;
+  let off = 0;
+  let n = 0;
+  while (off < field.length) {
+    if (addPath) {
+      if (off + 4 > field.length) throw malformed('truncated NLRI: no room for path identifier');
+      off += 4;
+    }
+    if (off + 1 > field.length) throw malformed('truncated NLRI: no room for prefix length');
+    const length = field[off]!;
+    if (length > max) throw malformed(`prefix length ${length} exceeds ${max}`);
+    off += 1 + ((length + 7) >>> 3);
+    if (off > field.length) throw malformed(`truncated NLRI: no room for a /${length} prefix`);
+    n++;
+  }
+  return n;
+}
+
 export function decodeNlri(field: Buffer, family: Family, addPath: boolean, malformed: (reason: string) => Error): Nlri[] {
   const width = addressWidth(family);
   const r = new WireReader(field, (what) => malformed(`truncated NLRI: no room for ${what}`));

@@ -146,10 +146,11 @@ export function encodeEndOfRib(family: Family, _opts: CodecOptions): Buffer {
 /** The family whose End-of-RIB this UPDATE is (RFC 4724 §2), or null if it is not one. */
 export function endOfRibFamily(update: UpdateMessage): Family | null {
   if (update.withdrawn.length > 0 || update.nlri.length > 0 || (update.errors?.length ?? 0) > 0) return null;
+  if (update.packed && (update.packed.withdrawn.length > 0 || update.packed.nlri.length > 0)) return null;
   const keys = Object.entries(update.attributes).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (keys.length === 0) return 'ipv4-unicast';
   const un = update.attributes.mpUnreach;
-  if (keys.length === 1 && un !== undefined && un.withdrawn.length === 0) return familyOf(un.afi, un.safi) ?? null;
+  if (keys.length === 1 && un !== undefined && un.withdrawn.length === 0 && !(un.packed?.length)) return familyOf(un.afi, un.safi) ?? null;
   return null;
 }
 

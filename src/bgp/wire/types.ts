@@ -77,6 +77,8 @@ export interface MpReach {
   safi: number;
   nextHops: string[];
   nlri: Nlri[];
+  /** With CodecOptions.packedNlri: the validated NLRI in wire form, and `nlri` is left empty. */
+  packed?: Buffer;
 }
 
 /** MP_UNREACH_NLRI, RFC 4760 §4. */
@@ -84,6 +86,8 @@ export interface MpUnreach {
   afi: number;
   safi: number;
   withdrawn: Nlri[];
+  /** With CodecOptions.packedNlri: the validated NLRI in wire form, and `withdrawn` is left empty. */
+  packed?: Buffer;
 }
 
 /** An attribute the codec does not model, kept as raw bytes (RFC 4271 §5: optional transitive ones are passed on with Partial set). */
@@ -183,6 +187,11 @@ export interface UpdateMessage {
    * `attribute-discard` errors mean the named attribute was dropped.
    */
   errors?: BgpWireError[];
+  /**
+   * With CodecOptions.packedNlri: the validated Withdrawn Routes and NLRI
+   * fields in wire form (RFC 4271 §4.3), and `withdrawn` / `nlri` are empty.
+   */
+  packed?: { withdrawn: Buffer; nlri: Buffer };
 }
 
 export interface NotificationMessage {
@@ -225,6 +234,11 @@ export interface CodecOptions {
   extendedMessage: boolean;
   /** RFC 7911: families whose NLRI carry a 4-byte path identifier in this direction. */
   addPath: ReadonlySet<Family>;
+  /**
+   * Decode only: validate NLRI but hand them back as wire bytes (`packed`
+   * fields) instead of one object per prefix — the bulk path for the RIB.
+   */
+  packedNlri?: boolean;
 }
 
 /** Options before OPEN has been exchanged: RFC 4271 defaults. */

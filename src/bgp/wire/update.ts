@@ -8,7 +8,7 @@
  */
 import { decodeAttributeList, encodeAttributeList } from './attributes/list';
 import { BgpWireError, encodeError, ErrorCode, UpdateSubcode } from './errors';
-import { decodeNlri, encodeNlri } from './nlri';
+import { countNlri, decodeNlri, encodeNlri } from './nlri';
 import { AttributeType, MessageType, type CodecOptions, type UpdateMessage } from './types';
 
 /**
@@ -48,21 +48,27 @@ export function decodeUpdate(body: Buffer, opts: CodecOptions): UpdateMessage {
     throw malformedList(`Total Path Attribute Length ${attrLength} exceeds the message (${body.length - attrStart} bytes available)`);
   }
   const v4AddPath = opts.addPath.has('ipv4-unicast');
-  const withdrawn = decodeNlri(body.subarray(2, attrLengthAt), 'ipv4-unicast', v4AddPath, invalidNetwork('Withdrawn Routes'));
+  const withdrawnField = body.subarray(2, attrLengthAt);
+  const nlriField = body.subarray(attrStart + attrLength);
+  const packed = opts.packedNlri === true;
+  const withdrawn = packed ? [] : decodeNlri(withdrawnField, 'ipv4-unicast', v4AddPath, invalidNetwork('Withdrawn Routes'));
+  if (packed) countNlri(withdrawnField, 'ipv4-unicast', v4AddPath, invalidNetwork('Withdrawn Routes'));
   const { attributes, errors, present } = decodeAttributeList(body.subarray(attrStart, attrStart + attrLength), opts);
-  const nlri = decodeNlri(body.subarray(attrStart + attrLength), 'ipv4-unicast', v4AddPath, invalidNetwork('NLRI'));
+  const nlri = packed ? [] : decodeNlri(nlriField, 'ipv4-unicast', v4AddPath, invalidNetwork('NLRI'));
+  const nlriCount = packed ? countNlri(nlriField, 'ipv4-unicast', v4AddPath, invalidNetwork('NLRI')) : nlri.length;
+  const mpAnnounces = attributes.mpReach !== undefined && (attributes.mpReach.nlri.length > 0 || (attributes.mpReach.packed?.length ?? 0) > 0);
 
   // RFC 4271 §5 / RFC 7606 §3 (d): ORIGIN and AS_PATH are mandatory when routes are announced, NEXT_HOP
   // only with classic NLRI (RFC 4760 §3 makes MP_REACH_NLRI carry its own). LOCAL_PREF for iBGP is the session's.
-  const announces = nlri.length > 0 || (attributes.mpReach?.nlri.length ?? 0) > 0;
+  const announces = nlriCount > 0 || mpAnnounces;
   if (announces) {
     if (!present.has(AttributeType.ORIGIN)) errors.push(missing(AttributeType.ORIGIN, 'ORIGIN'));
     if (!present.has(AttributeType.AS_PATH)) errors.push(missing(AttributeType.AS_PATH, 'AS_PATH'));
-    if (nlri.length > 0 && !present.has(AttributeType.NEXT_HOP)) errors.push(missing(AttributeType.NEXT_HOP, 'NEXT_HOP'));
+    if (nlriCount > 0 && !present.has(AttributeType.NEXT_HOP)) errors.push(missing(AttributeType.NEXT_HOP, 'NEXT_HOP'));
   }
   // RFC 4760 §3: without classic NLRI, NEXT_HOP is to be ignored, so a broken one cannot withdraw MP routes.
   const finalErrors =
-    nlri.length > 0
+    nlriCount > 0
       ? errors
       : errors.map((e) =>
           e.attributeType === AttributeType.NEXT_HOP && e.action === 'treat-as-withdraw'
@@ -71,6 +77,7 @@ export function decodeUpdate(body: Buffer, opts: CodecOptions): UpdateMessage {
         );
 
   const msg: UpdateMessage = { type: MessageType.UPDATE, withdrawn, attributes, nlri };
+  if (packed) msg.packed = { withdrawn: withdrawnField, nlri: nlriField };
   if (finalErrors.length > 0) msg.errors = finalErrors;
   return msg;
 }

@@ -317,8 +317,8 @@ describe('attribute list rules', () => {
     expectDecodeError(3, 1, 'attribute-discard', bytes, { data: dup, nlri: ['10.0.0.0/24'] });
     expect((decodeMessage(bytes, AS4) as UpdateMessage).attributes.origin).toBe(0);
   });
-  test('an unrecognised well-known attribute: 3/2 treat-as-withdraw with the attribute', () => {
-    expectDecodeError(3, 2, 'treat-as-withdraw', upd(BASE + '40 63 02 abcd'), { data: '40 63 02 abcd', nlri: ['10.0.0.0/24'] });
+  test('an unrecognised well-known attribute: 3/2 session reset with the attribute (RFC 4271 §6.3)', () => {
+    expectDecodeError(3, 2, 'session-reset', upd(BASE + '40 63 02 abcd'), { data: '40 63 02 abcd' });
   });
   test.each([
     ['ORIGIN', AS_PATH + NEXT_HOP, '01'],

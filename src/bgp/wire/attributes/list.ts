@@ -13,9 +13,9 @@
  *    Attribute List; any other repeat is discarded, the first one kept.
  *  - §3 (c): wrong Optional/Transitive bits on a known attribute: the row's
  *    flagsAction. The Partial and Extended Length bits are not checked.
- *  - RFC 4271 §6.3 + RFC 7606 §2: an unrecognised well-known attribute is
- *    3/2 with treat-as-withdraw (the attribute is intact, so the NLRI is
- *    still usable; RFC 7606 §2 prefers treat-as-withdraw to reset).
+ *  - RFC 4271 §6.3: an unrecognised well-known attribute is 3/2 with the
+ *    attribute as data, and a session reset: RFC 7606 revises the handling
+ *    of attributes the receiver knows, not this case (FRR and BIRD reset too).
  *  - RFC 4271 §5: unknown optional transitive attributes are kept for
  *    forwarding; unknown optional non-transitive ones are quietly dropped.
  *  - RFC 6793 §4.2.3: on a 2-octet session AS4_PATH / AS4_AGGREGATOR are
@@ -119,7 +119,7 @@ export function decodeAttributeList(field: Buffer, ctx: AttributeContext): Attri
     const desc = ATTRIBUTE_TABLE.get(type);
     if (desc === undefined) {
       if ((flags & AttributeFlag.OPTIONAL) === 0) {
-        report(attributeError(type, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, `unrecognized well-known attribute ${type}`, 'treat-as-withdraw', raw));
+        report(attributeError(type, UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, `unrecognized well-known attribute ${type}`, 'session-reset', raw));
       } else if (flags & AttributeFlag.TRANSITIVE) {
         unknown.push({ flags: flags & RAW_FLAG_MASK, typeCode: type, value: Buffer.from(value) });
       }

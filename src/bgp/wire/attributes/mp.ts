@@ -14,7 +14,7 @@
 import { formatIp, isIpv6LinkLocal, parseIpv4, parseIpv6 } from '../address';
 import { encodeError, UpdateSubcode } from '../errors';
 import { afiSafiOf, familyName, familyOf } from '../family';
-import { decodeNlri, encodeNlri } from '../nlri';
+import { countNlri, decodeNlri, encodeNlri } from '../nlri';
 import { WireReader } from '../reader';
 import type { Family, MpReach, MpUnreach } from '../types';
 import { problem } from './problem';
@@ -37,7 +37,7 @@ function familyOrDiscard(afi: number, safi: number, attr: string): Family {
   return family;
 }
 
-export function decodeMpReach(value: Buffer, addPath: ReadonlySet<Family>): MpReach {
+export function decodeMpReach(value: Buffer, addPath: ReadonlySet<Family>, packed = false): MpReach {
   const r = new WireReader(value, (what) => malformed(`MP_REACH_NLRI: truncated ${what}`));
   const afi = r.u16('AFI');
   const safi = r.u8('SAFI');
@@ -50,17 +50,27 @@ export function decodeMpReach(value: Buffer, addPath: ReadonlySet<Family>): MpRe
   }
   const nextHops =
     nhLength === 32 ? [formatIp(nh.subarray(0, 16)), formatIp(nh.subarray(16))] : [formatIp(nh)];
-  const nlri = decodeNlri(r.rest(), family, addPath.has(family), (reason) => malformed(`MP_REACH_NLRI: ${reason}`));
-  return { afi, safi, nextHops, nlri };
+  const rest = r.rest();
+  const bad = (reason: string): Error => malformed(`MP_REACH_NLRI: ${reason}`);
+  if (packed) {
+    countNlri(rest, family, addPath.has(family), bad);
+    return { afi, safi, nextHops, nlri: [], packed: rest };
+  }
+  return { afi, safi, nextHops, nlri: decodeNlri(rest, family, addPath.has(family), bad) };
 }
 
-export function decodeMpUnreach(value: Buffer, addPath: ReadonlySet<Family>): MpUnreach {
+export function decodeMpUnreach(value: Buffer, addPath: ReadonlySet<Family>, packed = false): MpUnreach {
   const r = new WireReader(value, (what) => malformed(`MP_UNREACH_NLRI: truncated ${what}`));
   const afi = r.u16('AFI');
   const safi = r.u8('SAFI');
   const family = familyOrDiscard(afi, safi, 'MP_UNREACH_NLRI');
-  const withdrawn = decodeNlri(r.rest(), family, addPath.has(family), (reason) => malformed(`MP_UNREACH_NLRI: ${reason}`));
-  return { afi, safi, withdrawn };
+  const rest = r.rest();
+  const bad = (reason: string): Error => malformed(`MP_UNREACH_NLRI: ${reason}`);
+  if (packed) {
+    countNlri(rest, family, addPath.has(family), bad);
+    return { afi, safi, withdrawn: [], packed: rest };
+  }
+  return { afi, safi, withdrawn: decodeNlri(rest, family, addPath.has(family), bad) };
 }
 
 function familyForEncode(afi: number, safi: number, attr: string): Family {

@@ -39,6 +39,7 @@ import { problem } from './problem';
 export interface AttributeContext {
   fourOctetAs: boolean;
   addPath: ReadonlySet<Family>;
+  packedNlri?: boolean;
 }
 
 /** Decoder output: PathAttributes plus the RFC 6793 attributes that list.ts merges away. */
@@ -297,7 +298,7 @@ const ROWS: AttributeDescriptor[] = [
     action: 'session-reset',
     flagsAction: 'session-reset',
     decode(value, ctx, out) {
-      out.attributes.mpReach = decodeMpReach(value, ctx.addPath);
+      out.attributes.mpReach = decodeMpReach(value, ctx.addPath, ctx.packedNlri === true);
     },
     encode: (a, ctx) => (a.mpReach === undefined ? undefined : encodeMpReach(a.mpReach, ctx.addPath)),
     format: (a) =>
@@ -313,7 +314,7 @@ const ROWS: AttributeDescriptor[] = [
     action: 'session-reset',
     flagsAction: 'session-reset',
     decode(value, ctx, out) {
-      out.attributes.mpUnreach = decodeMpUnreach(value, ctx.addPath);
+      out.attributes.mpUnreach = decodeMpUnreach(value, ctx.addPath, ctx.packedNlri === true);
     },
     encode: (a, ctx) => (a.mpUnreach === undefined ? undefined : encodeMpUnreach(a.mpUnreach, ctx.addPath)),
     format: (a) =>

@@ -1,0 +1,74 @@
+import { attributeKey, type RouteAttributes } from './route-attributes';
+import { summarizeAttributes, type AttrSummary } from './decision';
+
+/**
+ * Interned attribute sets by small integer id (BIRD's rta cache, FRR's
+ * attrhash): tables store the id, so a route costs 4 bytes of attributes no
+ * matter how many communities it carries. Reference counted; ids are reused.
+ */
+export class AttrStore {
+  private readonly byKey = new Map<string, number>();
+  private attrs: (RouteAttributes | undefined)[] = [];
+  private summaries: (AttrSummary | undefined)[] = [];
+  private keys: (string | undefined)[] = [];
+  private refs = new Uint32Array(64);
+  private readonly free: number[] = [];
+
+  /** Id of the shared copy of `attrs`, taking `count` references. */
+  intern(attrs: RouteAttributes, count = 1): number {
+    const key = attributeKey(attrs);
+    const hit = this.byKey.get(key);
+    if (hit !== undefined) {
+      this.refs[hit]! += count;
+      return hit;
+    }
+    const id = this.free.pop() ?? this.attrs.length;
+    if (id >= this.refs.length) {
+      const grown = new Uint32Array(this.refs.length * 2);
+      grown.set(this.refs);
+      this.refs = grown;
+    }
+    this.attrs[id] = Object.freeze({ ...attrs });
+    this.summaries[id] = summarizeAttributes(attrs);
+    this.keys[id] = key;
+    this.refs[id] = count;
+    this.byKey.set(key, id);
+    return id;
+  }
+
+  retain(id: number, count = 1): void {
+    this.refs[id]! += count;
+  }
+
+  release(id: number, count = 1): void {
+    const left = this.refs[id]! - count;
+    this.refs[id] = left > 0 ? left : 0;
+    if (left <= 0 && this.attrs[id] !== undefined) {
+      this.byKey.delete(this.keys[id]!);
+      this.attrs[id] = undefined;
+      this.summaries[id] = undefined;
+      this.keys[id] = undefined;
+      this.free.push(id);
+    }
+  }
+
+  get(id: number): RouteAttributes {
+    const a = this.attrs[id];
+    if (a === undefined) throw new Error(`attribute set ${id} is not interned`);
+    return a;
+  }
+
+  summary(id: number): AttrSummary {
+    return this.summaries[id]!;
+  }
+
+  /** Canonical key of an interned set (for grouping output). */
+  key(id: number): string {
+    return this.keys[id]!;
+  }
+
+  /** Number of distinct attribute sets alive. */
+  get size(): number {
+    return this.byKey.size;
+  }
+}

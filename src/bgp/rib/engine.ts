@@ -1,0 +1,535 @@
+/**
+ * The routing engine: every source's Adj-RIB-In, the Loc-RIB chosen from
+ * them by the decision process, and the export of Loc-RIB changes to every
+ * established peer — BIRD's nest/ role, with no socket in sight.
+ *
+ * Data flow:
+ *   announce()/withdraw() ── Adj-RIB-In (per source, per family) ── dirty queue
+ *   dirty queue ── (batched, event-loop friendly) ── decision ── Loc-RIB
+ *        Loc-RIB change ── FIB sink (kernel)  and  ── export rules ── per-peer UPDATEs
+ *
+ * Storage is PrefixTable (typed arrays) keyed by prefix words; attribute sets
+ * are interned (AttrStore) and referenced by id. Adj-RIB-Out is not stored
+ * (as in BIRD and GoBGP): what a peer was sent is recomputed from the
+ * previous best when the best changes, and shown on demand.
+ */
+import type { CodecOptions, Family, Nlri, PathAttributes } from '../wire/types';
+import { encodePackedAnnouncements, encodePackedWithdrawals } from '../wire/packed';
+import { encodeEndOfRib } from '../wire';
+import { checkImport, exportRoute, type ExportTarget, type LocalIdentity, type RouteOrigin } from '../policy/rules';
+import { AttrStore } from './attr-store';
+import { selectBest, type Candidate, type DecisionOptions, type SourceSummary } from './decision';
+import { NlriWriter } from './nlri-writer';
+import { cidrFromKey, keyFromCidr, readNlri, nlriSize } from './prefix-key';
+import { NONE, PrefixTable } from './prefix-table';
+import type { RouteAttributes } from './route-attributes';
+import { attributeKey } from './route-attributes';
+
+export const FAMILY_WORDS: Record<Family, 1 | 4> = { 'ipv4-unicast': 1, 'ipv6-unicast': 4 };
+
+/** NLRI as the session delivers them: decoded entries, or wire bytes (the fast path). */
+export type NlriInput = { list: readonly Nlri[] } | { packed: Buffer; addPath: boolean };
+
+/** A source of routes: a peer, or this node's own originated routes. */
+export interface SourceInfo {
+  name: string;
+  summary: SourceSummary;
+  origin: RouteOrigin;
+}
+
+/** An established peer routes are exported to. */
+export interface TargetInfo extends ExportTarget {
+  families: readonly Family[];
+  codec: CodecOptions;
+  /** Send complete UPDATE messages; resolves when the socket took them (backpressure). */
+  send(buffers: Buffer[]): Promise<void>;
+}
+
+/**
+ * Where the best routes go (the kernel FIB). `key` holds the prefix words
+ * (a view, valid during the call); empty `nextHops` means remove.
+ */
+export interface FibSink {
+  update(family: Family, key: Uint32Array, len: number, nextHops: readonly string[]): void;
+}
+
+export interface EngineOptions {
+  me: LocalIdentity;
+  decision: DecisionOptions;
+  fib?: FibSink;
+  /** Most prefixes decided per slice before yielding to the event loop. */
+  sliceSize?: number;
+  onError?: (err: unknown) => void;
+}
+
+interface Source {
+  info: SourceInfo;
+  adjIn: Map<Family, PrefixTable>;
+  rejected: Map<Family, number>;
+  target: TargetInfo | undefined;
+  /** Routes queued for this target, by exported attribute set. */
+  pending: Map<string, { family: Family; attributes: PathAttributes; nextHop: string; nlri: NlriWriter }>;
+  pendingWithdraw: Map<Family, NlriWriter>;
+}
+
+interface FamilyState {
+  words: 1 | 4;
+  loc: PrefixTable;
+  dirty: PrefixTable;
+  dirtyKeys: Uint32Array;
+  dirtyLens: Uint8Array;
+  dirtyCount: number;
+}
+
+const REJECTED_BIT = 1;
+const MULTIPATH_BIT = 0x80000000;
+
+export class RibEngine {
+  private readonly attrs = new AttrStore();
+  private readonly sources: (Source | undefined)[] = [];
+  private readonly families = new Map<Family, FamilyState>();
+  private scheduled = false;
+  private flushing: Promise<void> | undefined;
+  private readonly sliceSize: number;
+  private readonly started = Date.now();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: EngineOptions) {
+    this.sliceSize = opts.sliceSize ?? 20_000;
+    for (const f of ['ipv4-unicast', 'ipv6-unicast'] as Family[]) {
+      const words = FAMILY_WORDS[f];
+      this.families.set(f, {
+        words,
+        loc: new PrefixTable({ addressWords: words }),
+        dirty: new PrefixTable({ addressWords: words }),
+        dirtyKeys: new Uint32Array(1024 * words),
+        dirtyLens: new Uint8Array(1024),
+        dirtyCount: 0,
+      });
+    }
+  }
+
+  // --- sources and targets ------------------------------------------------
+
+  addSource(info: SourceInfo): number {
+    let id = this.sources.indexOf(undefined);
+    if (id < 0) id = this.sources.length;
+    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map() };
+    return id;
+  }
+
+  /** Forget a source: its routes are withdrawn first. */
+  removeSource(id: number): void {
+    this.clearSource(id);
+    this.setTarget(id, undefined);
+    this.sources[id] = undefined;
+  }
+
+  updateSourceInfo(id: number, info: SourceInfo): void {
+    this.source(id).info = info;
+  }
+
+  /**
+   * The peer behind source `id` became Established (target set) or went
+   * down (undefined). A new target gets the whole Loc-RIB, then End-of-RIB.
+   */
+  setTarget(id: number, target: TargetInfo | undefined): Promise<void> {
+    const s = this.source(id);
+    s.target = target;
+    s.pending.clear();
+    s.pendingWithdraw.clear();
+    if (!target) return Promise.resolve();
+    return this.dumpTo(id);
+  }
+
+  // --- input ----------------------------------------------------------------
+
+  /** Routes from source `id` with `attrs`; returns how many prefixes were stored. */
+  announce(id: number, family: Family, attrs: RouteAttributes, nlri: NlriInput): number {
+    const s = this.source(id);
+    const fam = this.families.get(family)!;
+    const table = this.adjIn(s, family, 'addPath' in nlri ? nlri.addPath : false);
+    const verdict = checkImport(attrs, s.info.origin, this.opts.me);
+    const aux = (Math.floor((Date.now() - this.started) / 1000) << 1) | (verdict.accept ? 0 : REJECTED_BIT);
+    let count = 0;
+    const attrId = this.attrs.intern(attrs, 0);
+    const key = new Uint32Array(table.stride);
+    this.forEachKey(family, nlri, key, (len) => {
+      const prev = table.set(key, len, attrId, aux);
+      this.attrs.retain(attrId);
+      if (prev !== NONE) {
+        this.attrs.release(prev);
+      }
+      this.markDirty(fam, key, len);
+      count++;
+    });
+    if (count === 0) this.attrs.release(attrId, 0);
+    if (!verdict.accept) s.rejected.set(family, (s.rejected.get(family) ?? 0) + count);
+    this.schedule();
+    return count;
+  }
+
+  /** Withdraw prefixes of source `id`; returns how many were present. */
+  withdraw(id: number, family: Family, nlri: NlriInput): number {
+    const s = this.source(id);
+    const table = s.adjIn.get(family);
+    if (!table) return 0;
+    const fam = this.families.get(family)!;
+    const key = new Uint32Array(table.stride);
+    let count = 0;
+    this.forEachKey(family, nlri, key, (len) => {
+      const aux = table.aux(key, len);
+      const prev = table.delete(key, len);
+      if (prev === NONE) return;
+      if (aux & REJECTED_BIT) s.rejected.set(family, (s.rejected.get(family) ?? 1) - 1);
+      this.attrs.release(prev);
+      this.markDirty(fam, key, len);
+      count++;
+    });
+    this.schedule();
+    return count;
+  }
+
+  /** Withdraw everything source `id` sent (session down). Returns the number of routes. */
+  clearSource(id: number): number {
+    const s = this.source(id);
+    let n = 0;
+    for (const [family, table] of s.adjIn) {
+      const fam = this.families.get(family)!;
+      table.forEach((key, len, attrId) => {
+        this.attrs.release(attrId);
+        this.markDirty(fam, key, len);
+        n++;
+      });
+      table.clear();
+    }
+    s.rejected.clear();
+    this.schedule();
+    return n;
+  }
+
+  // --- queries ----------------------------------------------------------------
+
+  counts(id: number, family: Family): { received: number; accepted: number } {
+    const s = this.source(id);
+    const received = s.adjIn.get(family)?.size ?? 0;
+    return { received, accepted: received - (s.rejected.get(family) ?? 0) };
+  }
+
+  /** Number of prefixes in the Loc-RIB. */
+  locSize(family: Family): number {
+    return this.families.get(family)!.loc.size;
+  }
+
+  /** Distinct attribute sets alive (interning at work). */
+  get attributeSets(): number {
+    return this.attrs.size;
+  }
+
+  /** Routes source `id` sent us, optionally one prefix. */
+  received(id: number, family: Family, prefix?: string): { prefix: string; pathId?: number; attrs: RouteAttributes; since: number; rejected: boolean; best: boolean }[] {
+    const s = this.source(id);
+    const table = s.adjIn.get(family);
+    if (!table) return [];
+    const fam = this.families.get(family)!;
+    const out: ReturnType<RibEngine['received']> = [];
+    const want = prefix ? new Uint32Array(table.stride) : undefined;
+    const wantLen = prefix && want ? keyFromCidr(prefix, want) : -1;
+    const locKey = new Uint32Array(fam.words);
+    table.forEach((key, len, attrId, aux) => {
+      if (want && (len !== wantLen || !sameAddress(key, want, fam.words))) return;
+      locKey.set(key.subarray(0, fam.words));
+      const bestSource = fam.loc.aux(locKey, len);
+      const r = {
+        prefix: cidrFromKey(key, len, fam.words),
+        attrs: this.attrs.get(attrId),
+        since: this.started + (aux >>> 1) * 1000,
+        rejected: (aux & REJECTED_BIT) !== 0,
+        best: bestSource !== NONE && (bestSource & ~MULTIPATH_BIT) === id && fam.loc.get(locKey, len) === attrId,
+      };
+      if (table.addPath) (r as { pathId?: number }).pathId = key[fam.words];
+      out.push(r);
+    });
+    return out;
+  }
+
+  /** What source `id`'s target would be sent now: the export of every Loc-RIB route (computed, not stored). */
+  advertised(id: number, family: Family, prefix?: string): { prefix: string; attributes: PathAttributes; nextHop: string }[] {
+    const s = this.source(id);
+    if (!s.target || !s.target.families.includes(family)) return [];
+    const fam = this.families.get(family)!;
+    const out: { prefix: string; attributes: PathAttributes; nextHop: string }[] = [];
+    fam.loc.forEach((key, len, attrId, aux) => {
+      const cidr = cidrFromKey(key, len, fam.words);
+      if (prefix && cidr !== prefix) return;
+      const from = aux & ~MULTIPATH_BIT;
+      if (from === id) return;
+      const src = this.sources[from];
+      if (!src) return;
+      const v = exportRoute(this.attrs.get(attrId), src.info.origin, s.target!, family, this.opts.me);
+      if (v.send) out.push({ prefix: cidr, attributes: v.attributes, nextHop: v.nextHop });
+    });
+    return out;
+  }
+
+  /** Resolves when every queued change has been decided and sent. */
+  idle(): Promise<void> {
+    if (!this.scheduled && !this.flushing && this.totalDirty() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // --- decision ---------------------------------------------------------------
+
+  private source(id: number): Source {
+    const s = this.sources[id];
+    if (!s) throw new Error(`no route source ${id}`);
+    return s;
+  }
+
+  private adjIn(s: Source, family: Family, addPath: boolean): PrefixTable {
+    // ADD-PATH receive (RFC 7911) needs candidates per path id; the speaker does
+    // not offer it yet, so a peer cannot send path ids.
+    if (addPath) throw new Error('ADD-PATH receive is not supported by the RIB yet');
+    let t = s.adjIn.get(family);
+    if (!t) {
+      t = new PrefixTable({ addressWords: FAMILY_WORDS[family] });
+      s.adjIn.set(family, t);
+    }
+    return t;
+  }
+
+  private forEachKey(family: Family, nlri: NlriInput, key: Uint32Array, cb: (len: number) => void): void {
+    const words = FAMILY_WORDS[family];
+    if ('list' in nlri) {
+      for (const n of nlri.list) {
+        const len = keyFromCidr(n.prefix, key, n.pathId);
+        if (len >= 0) cb(len);
+      }
+      return;
+    }
+    const buf = nlri.packed;
+    let off = 0;
+    while (off < buf.length) {
+      const len = readNlri(buf, off, words, nlri.addPath, key);
+      off += nlriSize(len, nlri.addPath);
+      cb(len);
+    }
+  }
+
+  private markDirty(fam: FamilyState, key: Uint32Array, len: number): void {
+    const w = fam.words;
+    // Dedupe on the prefix (without path id): one decision per prefix per batch.
+    const k = key.length === w ? key : key.subarray(0, w);
+    if (fam.dirty.set(k, len, 0) !== NONE) return;
+    if ((fam.dirtyCount + 1) * w > fam.dirtyKeys.length) {
+      const keys = new Uint32Array(fam.dirtyKeys.length * 2);
+      keys.set(fam.dirtyKeys);
+      fam.dirtyKeys = keys;
+      const lens = new Uint8Array(fam.dirtyLens.length * 2);
+      lens.set(fam.dirtyLens);
+      fam.dirtyLens = lens;
+    }
+    fam.dirtyKeys.set(k, fam.dirtyCount * w);
+    fam.dirtyLens[fam.dirtyCount] = len;
+    fam.dirtyCount++;
+  }
+
+  private totalDirty(): number {
+    let n = 0;
+    for (const f of this.families.values()) n += f.dirtyCount;
+    return n;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.flushing) {
+        this.flushing = this.runBatches().catch((err: unknown) => this.opts.onError?.(err)).finally(() => {
+          this.flushing = undefined;
+          if (this.totalDirty() > 0) this.schedule();
+          else for (const w of this.idleWaiters.splice(0)) w();
+        });
+      }
+    });
+  }
+
+  /** Decide and export the dirty prefixes, a slice at a time, yielding in between. */
+  private async runBatches(): Promise<void> {
+    for (;;) {
+      let did = 0;
+      for (const [family, fam] of this.families) {
+        if (fam.dirtyCount === 0) continue;
+        did += this.decideSlice(family, fam);
+      }
+      if (did === 0) return;
+      await this.flushOutput();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  private decideSlice(family: Family, fam: FamilyState): number {
+    const w = fam.words;
+    const n = Math.min(fam.dirtyCount, this.sliceSize);
+    const start = fam.dirtyCount - n;
+    const key = new Uint32Array(w);
+    const cands: Candidate[] = [];
+    const candSource: number[] = [];
+    const candAttr: number[] = [];
+    for (let i = start; i < fam.dirtyCount; i++) {
+      key.set(fam.dirtyKeys.subarray(i * w, i * w + w));
+      const len = fam.dirtyLens[i]!;
+      fam.dirty.delete(key, len);
+      cands.length = 0;
+      candSource.length = 0;
+      candAttr.length = 0;
+      this.gather(family, key, len, cands, candSource, candAttr);
+      this.decideOne(family, fam, key, len, cands, candSource, candAttr);
+    }
+    fam.dirtyCount = start;
+    if (start === 0) fam.dirty.clear();
+    return n;
+  }
+
+  private gather(family: Family, key: Uint32Array, len: number, cands: Candidate[], candSource: number[], candAttr: number[]): void {
+    for (let id = 0; id < this.sources.length; id++) {
+      const s = this.sources[id];
+      const table = s?.adjIn.get(family);
+      if (!s || !table || table.size === 0) continue;
+      const attrId = table.get(key, len);
+      if (attrId === NONE || (table.aux(key, len) & REJECTED_BIT)) continue;
+      cands.push({ attrs: this.attrs.summary(attrId), source: s.info.summary });
+      candSource.push(id);
+      candAttr.push(attrId);
+    }
+  }
+
+  private decideOne(family: Family, fam: FamilyState, key: Uint32Array, len: number, cands: Candidate[], candSource: number[], candAttr: number[]): void {
+    const prevAttr = fam.loc.get(key, len);
+    const prevAux = prevAttr === NONE ? NONE : fam.loc.aux(key, len);
+    const prevSource = prevAux === NONE ? -1 : prevAux & ~MULTIPATH_BIT;
+    const { best, multipath } = selectBest(cands, this.opts.decision);
+    const newAttr = best < 0 ? NONE : candAttr[best]!;
+    const newSource = best < 0 ? -1 : candSource[best]!;
+    const newAux = best < 0 ? NONE : (newSource | (multipath.length > 1 ? MULTIPATH_BIT : 0)) >>> 0;
+
+    if (newAttr === prevAttr && newSource === prevSource) {
+      // Same best; only the multipath set may have changed (FIB only).
+      if (newAux !== prevAux && best >= 0) {
+        fam.loc.set(key, len, newAttr, newAux);
+        this.toFib(family, fam, key, len, multipath.map((i) => this.attrs.get(candAttr[i]!)));
+      }
+      return;
+    }
+    if (best < 0) fam.loc.delete(key, len);
+    else {
+      fam.loc.set(key, len, newAttr, newAux);
+      this.attrs.retain(newAttr);
+    }
+    this.toFib(family, fam, key, len, best < 0 ? [] : multipath.map((i) => this.attrs.get(candAttr[i]!)));
+    this.exportChange(family, key, len, prevAttr === NONE ? -1 : prevAttr, prevSource, newAttr === NONE ? -1 : newAttr, newSource);
+    if (prevAttr !== NONE) this.attrs.release(prevAttr);
+  }
+
+  private toFib(family: Family, fam: FamilyState, key: Uint32Array, len: number, best: RouteAttributes[]): void {
+    if (!this.opts.fib) return;
+    const hops = new Set<string>();
+    for (const a of best) if (a.nextHops[0]) hops.add(a.nextHops[0]);
+    this.opts.fib.update(family, key.subarray(0, fam.words), len, [...hops]);
+  }
+
+  // --- export -------------------------------------------------------------------
+
+  private exportCache = new Map<string, { send: false } | { send: true; key: string; attributes: PathAttributes; nextHop: string }>();
+
+  private exportFor(attrId: number, sourceId: number, targetId: number, family: Family): { send: false } | { send: true; key: string; attributes: PathAttributes; nextHop: string } {
+    const ck = `${family}|${attrId}|${sourceId}|${targetId}`;
+    let v = this.exportCache.get(ck);
+    if (v) return v;
+    const src = this.sources[sourceId]!;
+    const target = this.sources[targetId]!.target!;
+    const r = exportRoute(this.attrs.get(attrId), src.info.origin, target, family, this.opts.me);
+    v = r.send ? { send: true, key: `${r.nextHop}|${attributeKey({ ...r.attributes, nextHops: [] })}`, attributes: r.attributes, nextHop: r.nextHop } : { send: false };
+    this.exportCache.set(ck, v);
+    return v;
+  }
+
+  private exportChange(family: Family, key: Uint32Array, len: number, prevAttr: number, prevSource: number, newAttr: number, newSource: number): void {
+    for (let t = 0; t < this.sources.length; t++) {
+      const s = this.sources[t];
+      if (!s?.target || !s.target.families.includes(family)) continue;
+      const now = newAttr >= 0 && newSource !== t ? this.exportFor(newAttr, newSource, t, family) : undefined;
+      if (now?.send) {
+        let g = s.pending.get(`${family}|${now.key}`);
+        if (!g) {
+          g = { family, attributes: now.attributes, nextHop: now.nextHop, nlri: new NlriWriter() };
+          s.pending.set(`${family}|${now.key}`, g);
+        }
+        g.nlri.append(key, len);
+        continue;
+      }
+      const before = prevAttr >= 0 && prevSource !== t && this.sources[prevSource] ? this.exportFor(prevAttr, prevSource, t, family) : undefined;
+      if (before?.send) {
+        let wr = s.pendingWithdraw.get(family);
+        if (!wr) {
+          wr = new NlriWriter();
+          s.pendingWithdraw.set(family, wr);
+        }
+        wr.append(key, len);
+      }
+    }
+  }
+
+  /** Encode and send what each target has pending. */
+  private async flushOutput(): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (const s of this.sources) {
+      if (!s?.target || (s.pending.size === 0 && s.pendingWithdraw.size === 0)) continue;
+      const buffers: Buffer[] = [];
+      for (const [family, wr] of s.pendingWithdraw) buffers.push(...encodePackedWithdrawals(family, wr.bytes(), s.target.codec));
+      for (const g of s.pending.values()) buffers.push(...encodePackedAnnouncements(g.family, g.attributes, g.nextHop, g.nlri.bytes(), s.target.codec));
+      s.pending.clear();
+      s.pendingWithdraw.clear();
+      sends.push(s.target.send(buffers).catch((err: unknown) => this.opts.onError?.(err)));
+    }
+    this.exportCache.clear();
+    await Promise.all(sends);
+  }
+
+  /**
+   * Full Loc-RIB to one new target, then End-of-RIB per family. Built in one
+   * synchronous pass and handed to the socket in one call, so no later change
+   * can be sent before the dump it supersedes.
+   */
+  private async dumpTo(id: number): Promise<void> {
+    const s = this.source(id);
+    const target = s.target!;
+    const buffers: Buffer[] = [];
+    for (const family of target.families) {
+      const fam = this.families.get(family)!;
+      const groups = new Map<string, { attributes: PathAttributes; nextHop: string; nlri: NlriWriter }>();
+      fam.loc.forEach((key, len, attrId, aux) => {
+        const from = aux & ~MULTIPATH_BIT;
+        if (from === id || !this.sources[from]) return;
+        const v = this.exportFor(attrId, from, id, family);
+        if (!v.send) return;
+        let g = groups.get(v.key);
+        if (!g) {
+          g = { attributes: v.attributes, nextHop: v.nextHop, nlri: new NlriWriter() };
+          groups.set(v.key, g);
+        }
+        g.nlri.append(key, len);
+      });
+      this.exportCache.clear();
+      for (const g of groups.values()) buffers.push(...encodePackedAnnouncements(family, g.attributes, g.nextHop, g.nlri.bytes(), target.codec));
+      buffers.push(encodeEndOfRib(family, target.codec));
+    }
+    await target.send(buffers);
+  }
+}
+
+function sameAddress(a: Uint32Array, b: Uint32Array, words: number): boolean {
+  for (let w = 0; w < words; w++) if (a[w] !== b[w]) return false;
+  return true;
+}
