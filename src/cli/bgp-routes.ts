@@ -20,7 +20,8 @@ export function renderRoutes(routes: RouteView[]): string {
     const dir = r.table === 'in' ? 'from' : 'to';
     const asn = a.asPath ? ` (AS path ${a.asPath || 'empty'})` : '';
     const pathId = r.pathId !== undefined ? ` path-id ${r.pathId}` : '';
-    out.push(`${r.prefix.padEnd(20)} ${dir} ${r.peer}${pathId} [${r.since}]${asn}${r.rejected ? `  REJECTED: ${r.rejected}` : ''}`);
+    // BIRD marks the best route of a prefix with '*'.
+    out.push(`${r.prefix.padEnd(20)} ${dir} ${r.peer}${pathId} [${r.since}]${r.best ? ' *' : ''}${asn}${r.rejected ? `  REJECTED: ${r.rejected}` : ''}`);
     if (a.nextHop) out.push(`\tvia ${a.nextHop.join(', ')}`);
     if (a.origin !== undefined) out.push(`\tBGP.origin: ${a.origin}`);
     if (a.asPath !== undefined) out.push(`\tBGP.as_path: ${a.asPath}`);

@@ -76,6 +76,11 @@ export function validateConfig(raw: unknown): NodeConfig {
     routerId = ipv4Address;
   }
 
+  const routeReflectorClusterID = top.has('routeReflectorClusterID') ? top.string('routeReflectorClusterID') : (top.raw('routeReflectorClusterID'), undefined);
+  if (routeReflectorClusterID !== undefined && (!isIPv4(routeReflectorClusterID) || routeReflectorClusterID === '0.0.0.0')) {
+    throw new ConfigError('routeReflectorClusterID', `"${routeReflectorClusterID}" is not a dotted-quad cluster ID (RFC 4456 §7)`);
+  }
+
   const listenReader = top.child('listen');
   const listen = {
     address: listenReader.ip('address', '::'),
@@ -103,6 +108,15 @@ export function validateConfig(raw: unknown): NodeConfig {
   bgpReader.rejectUnknown();
 
   const peers = top.list('peers').map(({ value, path }) => readPeer(value, path, bgp));
+  for (const [i, p] of peers.entries()) {
+    if (p.routeReflectorClient && p.asNumber !== (p.localASNumber ?? asNumber)) {
+      throw new ConfigError(`peers[${i}].routeReflectorClient`, `a route-reflector client must be an iBGP peer (AS ${p.asNumber} is not ours)`);
+    }
+  }
+  const client = peers.findIndex((p) => p.routeReflectorClient);
+  if (client >= 0 && routeReflectorClusterID === undefined) {
+    throw new ConfigError(`peers[${client}].routeReflectorClient`, 'needs routeReflectorClusterID: only a route reflector has clients');
+  }
   const seen = new Map<string, string>();
   for (const [i, p] of peers.entries()) {
     const key = `${p.peerIP}`;
@@ -114,7 +128,7 @@ export function validateConfig(raw: unknown): NodeConfig {
   const originate = top.list('originate').map(({ value, path }) => readOriginate(value, path));
   top.rejectUnknown();
 
-  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, listen, controlSocket, log, bgp, peers, originate };
+  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, controlSocket, log, bgp, peers, originate };
 }
 
 /** RFC 4271 §4.2: hold time is 0 or at least 3 seconds. */
@@ -141,6 +155,8 @@ function readPeer(value: unknown, path: string, defaults: BgpTimersConfig): Peer
     families,
     sourceAddress: r.optionalIp('sourceAddress'),
     enabled: r.boolean('enabled', true),
+    routeReflectorClient: r.boolean('routeReflectorClient', false),
+    nextHopMode: r.oneOf('nextHopMode', ['Auto', 'Self', 'Keep'] as const, 'Auto'),
   };
   if (peer.sourceAddress !== undefined && ipFamily(peer.sourceAddress) !== ipFamily(peerIP)) {
     throw new ConfigError(r.fieldPath('sourceAddress'), `${peer.sourceAddress} is not of the same family as peerIP ${peerIP}`);

@@ -17,6 +17,13 @@ export interface NodeConfig {
   ipv4Address?: string;
   /** This node's IPv6 address: next hop for originated IPv6 routes (Calico spec.bgp.ipv6Address). */
   ipv6Address?: string;
+  /**
+   * Set to make this node a route reflector (RFC 4456) for peers marked
+   * routeReflectorClient; also its CLUSTER_ID (Calico Node
+   * spec.bgp.routeReflectorClusterID). Default: not a reflector; the cluster ID
+   * used in loop checks is then the router ID.
+   */
+  routeReflectorClusterID?: string;
   listen: ListenConfig;
   controlSocket: string;
   log: LogConfig;
@@ -66,6 +73,10 @@ export interface PeerConfigEntry {
   sourceAddress?: string;
   /** false: the peer is configured but administratively down. */
   enabled: boolean;
+  /** The peer is our route-reflector client (needs routeReflectorClusterID). */
+  routeReflectorClient: boolean;
+  /** Calico BGPPeer nextHopMode: Auto (RFC behaviour), Self, or Keep. */
+  nextHopMode: 'Auto' | 'Self' | 'Keep';
 }
 
 export interface OriginateEntry {

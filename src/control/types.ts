@@ -78,8 +78,10 @@ export interface RouteView {
   /** "in": received from `peer`; "out": advertised to `peer`. */
   table: RouteTable;
   peer: string;
-  /** True for a route received but treated as withdrawn or rejected on import. */
+  /** Why a received route was rejected on import (it is kept, but not a candidate). */
   rejected?: string;
+  /** The received route is the best path for its prefix (in the Loc-RIB). */
+  best?: boolean;
   attributes: RouteAttributesView;
   /** ISO-8601 time the route was learned or advertised. */
   since: string;

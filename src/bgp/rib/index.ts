@@ -1,4 +1,5 @@
-export { AdjRibIn, type RibRoute } from './adj-rib-in';
-export { AttributeInterner, attributeKey, type RouteAttributes } from './route-attributes';
-export { applyUpdate, type UpdateEffect } from './apply-update';
+export { RibEngine, FAMILY_WORDS, type FibSink, type NlriInput, type SourceInfo, type TargetInfo, type EngineOptions } from './engine';
+export { attributeKey, type RouteAttributes } from './route-attributes';
 export { routeView, attributesView, formatAsPath } from './view';
+export { addressSortKey, ipv4ToNumber, type DecisionOptions } from './decision';
+export { cidrFromKey, keyFromCidr } from './prefix-key';

@@ -1,75 +1,79 @@
 /**
- * The BGP speaker: the configured peers, the listening socket, each peer's
- * Adj-RIB-In, and what we advertise. It glues the session layer (which
- * knows nothing of routes) to the RIB (which knows nothing of sockets), the
- * way BIRD's proto/bgp sits between its sessions and nest/.
+ * The BGP speaker: the configured peers and the listening socket (session
+ * layer) glued to the routing engine (RIB), the way BIRD's proto/bgp sits
+ * between its sessions and nest/. The session layer knows nothing of routes
+ * and the engine knows nothing of sockets; this file translates between them.
  *
- * Today it originates the configured prefixes and keeps what every peer
- * sends; best-path selection across peers and kernel programming sit on top
- * of the Adj-RIB-In tables exposed here.
+ * Each peer is a route source in the engine (its Adj-RIB-In) and, while
+ * Established, an export target. This node's originated prefixes are one
+ * more source, "local".
  */
 import { isIP } from 'node:net';
 import type { Logger } from '../../util/log';
 import { errorMessage } from '../../errors';
-import type { NodeConfig, PeerConfigEntry } from '../../config/types';
+import type { NodeConfig, OriginateEntry, PeerConfigEntry } from '../../config/types';
 import type { NodeStatus, PeerStatus as PeerStatusView, RouteQuery, RouteView } from '../../control/types';
-import {
-  encodeAnnouncements,
-  encodeWithdrawals,
-  encodeEndOfRib,
-  describeCapability,
-  endOfRibFamily,
-  type Family,
-  type Nlri,
-  type UpdateMessage,
-} from '../wire';
+import { describeCapability, endOfRibFamily, familyOf, Origin, type Family, type PathAttributes, type UpdateMessage } from '../wire';
 import { Peer, Listener, codecOptionsFor, type PeerEvent, type Negotiated, type ListenerEvent } from '../session';
-import { AdjRibIn, AttributeInterner, applyUpdate, attributeKey, routeView, type RouteAttributes } from '../rib';
-import { exportOriginated } from '../policy/export';
+import { RibEngine, type FibSink, type NlriInput, type SourceInfo } from '../rib/engine';
+import { addressSortKey, ipv4ToNumber } from '../rib/decision';
+import { attributesView } from '../rib/view';
+import type { RouteAttributes } from '../rib/route-attributes';
+import { parseCommunity, parseLargeCommunity } from '../policy/communities';
 import { parsePrefix } from '../../util/ip';
 import { VERSION } from '../../version';
-
-/** One advertised route, as remembered for `tartanctl bgp routes --table out`. */
-interface AdvertisedRoute {
-  family: Family;
-  prefix: string;
-  attrs: RouteAttributes;
-  /** attributeKey(attrs): a changed key means the route must be re-announced. */
-  attrKey: string;
-  since: number;
-}
 
 /** Everything the speaker keeps per configured neighbour. */
 interface PeerEntry {
   config: PeerConfigEntry;
   peer: Peer;
-  ribIn: AdjRibIn;
-  advertised: Map<string, AdvertisedRoute>;
+  source: number;
   log: Logger;
 }
 
 /** How long stop() waits for Ceases to reach the wire before giving up. */
 const STOP_GRACE_MS = 2000;
 
+export interface SpeakerOptions {
+  /** Where best routes go (the kernel FIB); none = RIB only. */
+  fib?: FibSink;
+}
+
 export class Speaker {
-  private readonly interner = new AttributeInterner();
   private readonly peers = new Map<string, PeerEntry>();
   private listener: Listener | undefined;
   private readonly startedAt = new Date();
   private readonly log: Logger;
+  private readonly engine: RibEngine;
+  private readonly localSource: number;
+  /** Originated routes as announced to the engine, by prefix, with their attribute key. */
+  private originated = new Map<string, { family: Family; key: string }>();
 
   constructor(
     private config: NodeConfig,
     log: Logger,
+    opts: SpeakerOptions = {},
   ) {
     this.log = log.child({ component: 'bgp' });
+    this.engine = new RibEngine({
+      me: { routerId: config.routerId, clusterId: config.routeReflectorClusterID ?? config.routerId },
+      decision: { alwaysCompareMed: false },
+      fib: opts.fib,
+      onError: (err) => this.log.error(`routing engine: ${errorMessage(err)}`),
+    });
+    this.localSource = this.engine.addSource(this.localSourceInfo());
   }
 
-  private get identity(): { localAs: number; routerId: string } {
-    return { localAs: this.config.asNumber, routerId: this.config.routerId };
+  private localSourceInfo(): SourceInfo {
+    return {
+      name: 'local',
+      summary: { local: true, ibgp: false, routerId: ipv4ToNumber(this.config.routerId), addressKey: '' },
+      origin: { local: true, ibgp: false, fromRrClient: false, peerRouterId: this.config.routerId, localAs: this.config.asNumber },
+    };
   }
 
   async start(): Promise<void> {
+    this.syncOriginated();
     for (const pc of this.config.peers) this.addPeer(pc);
     if (this.config.listen.enabled) {
       const listener = new Listener({ host: this.config.listen.address, port: this.config.listen.port });
@@ -101,6 +105,11 @@ export class Speaker {
     clearTimeout(timer);
   }
 
+  /** Resolves when the engine has decided and sent everything queued (tests, benchmarks). */
+  idle(): Promise<void> {
+    return this.engine.idle();
+  }
+
   private waitIdle(peer: Peer): Promise<void> {
     if (peer.state === 'Idle') return Promise.resolve();
     return new Promise((resolve) => {
@@ -130,13 +139,27 @@ export class Speaker {
         families: pc.families,
         gracefulRestart: { restartTime: this.config.bgp.gracefulRestartTime },
         enabled: pc.enabled,
+        packedNlri: true,
       },
-      { speaker: this.identity, logger: log },
+      { speaker: { localAs: this.config.asNumber, routerId: this.config.routerId }, logger: log },
     );
-    const entry: PeerEntry = { config: pc, peer, ribIn: new AdjRibIn(this.interner), advertised: new Map(), log };
+    const localAs = pc.localASNumber ?? this.config.asNumber;
+    const source = this.engine.addSource({
+      name: pc.peerIP,
+      summary: { local: false, ibgp: localAs === pc.asNumber, routerId: 0, addressKey: addressSortKey(pc.peerIP) },
+      origin: { local: false, ibgp: localAs === pc.asNumber, fromRrClient: pc.routeReflectorClient, peerRouterId: '0.0.0.0', localAs },
+    });
+    const entry: PeerEntry = { config: pc, peer, source, log };
     peer.on('event', (e) => this.onPeerEvent(entry, e));
     this.peers.set(pc.peerIP, entry);
     return entry;
+  }
+
+  private removePeer(entry: PeerEntry, stop: { deconfigured?: boolean; text?: string }): void {
+    this.listener?.removePeer(entry.peer);
+    entry.peer.stop(stop);
+    this.engine.removeSource(entry.source);
+    this.peers.delete(entry.config.peerIP);
   }
 
   /**
@@ -157,20 +180,18 @@ export class Speaker {
     };
     keep('asNumber');
     keep('routerId');
+    keep('routeReflectorClusterID');
     keep('listen');
     keep('controlSocket');
     keep('nodeName');
     this.config = next;
 
     const wanted = new Map(next.peers.map((p) => [p.peerIP, p]));
-    for (const [address, entry] of [...this.peers]) {
-      const pc = wanted.get(address);
+    for (const entry of [...this.peers.values()]) {
+      const pc = wanted.get(entry.config.peerIP);
       if (pc && JSON.stringify(pc) === JSON.stringify(entry.config)) continue;
       entry.log.info(pc ? 'peer configuration changed: restarting this session' : 'peer removed from the configuration');
-      this.listener?.removePeer(entry.peer);
-      entry.peer.stop(pc ? { text: 'peer configuration changed' } : { deconfigured: true });
-      entry.ribIn.clear();
-      this.peers.delete(address);
+      this.removePeer(entry, pc ? { text: 'peer configuration changed' } : { deconfigured: true });
     }
     for (const pc of next.peers) {
       if (this.peers.has(pc.peerIP)) continue;
@@ -178,23 +199,34 @@ export class Speaker {
       this.listener?.addPeer(entry.peer);
       entry.peer.start();
     }
-    if (JSON.stringify(next.originate) !== JSON.stringify(cur.originate) || next.ipv4Address !== cur.ipv4Address || next.ipv6Address !== cur.ipv6Address) {
-      for (const entry of this.peers.values()) void this.syncAdvertised(entry, 'changes');
-    }
+    this.syncOriginated();
     return notes;
   }
 
-  private onListenerEvent(e: ListenerEvent): void {
-    switch (e.type) {
-      case 'rejected':
-        this.log.warn(`refused BGP connection from ${e.remoteAddress} port ${e.remotePort}: ${e.reason}`);
-        break;
-      case 'error':
-        this.log.error(`listener error: ${errorMessage(e.error)}`);
-        break;
-      default:
-        break;
+  // --- originated routes ---------------------------------------------------------
+
+  /** Desired state, diff, apply: the config's originate list against what the engine holds. */
+  private syncOriginated(): void {
+    const next = new Map<string, { family: Family; key: string; attrs: RouteAttributes }>();
+    for (const e of this.config.originate) {
+      const attrs = originatedAttributes(e);
+      next.set(e.prefix, { family: e.family, key: JSON.stringify(attrs), attrs });
     }
+    for (const [prefix, cur] of this.originated) {
+      if (!next.has(prefix)) this.engine.withdraw(this.localSource, cur.family, { list: [{ prefix }] });
+    }
+    for (const [prefix, n] of next) {
+      if (this.originated.get(prefix)?.key === n.key) continue;
+      this.engine.announce(this.localSource, n.family, n.attrs, { list: [{ prefix }] });
+    }
+    this.originated = new Map([...next].map(([p, n]) => [p, { family: n.family, key: n.key }]));
+  }
+
+  // --- session events ---------------------------------------------------------------
+
+  private onListenerEvent(e: ListenerEvent): void {
+    if (e.type === 'rejected') this.log.warn(`refused BGP connection from ${e.remoteAddress} port ${e.remotePort}: ${e.reason}`);
+    else if (e.type === 'error') this.log.error(`listener error: ${errorMessage(e.error)}`);
   }
 
   /**
@@ -203,6 +235,7 @@ export class Speaker {
    * only what it alone knows: routes.
    */
   private onPeerEvent(entry: PeerEntry, e: PeerEvent): void {
+    if (!this.peers.has(entry.config.peerIP) || this.peers.get(entry.config.peerIP) !== entry) return;
     switch (e.type) {
       case 'established':
         this.onEstablished(entry, e.negotiated);
@@ -211,16 +244,18 @@ export class Speaker {
         this.onUpdate(entry, e.message);
         break;
       case 'down': {
-        const removed = entry.ribIn.clear();
-        entry.advertised.clear();
+        void this.engine.setTarget(entry.source, undefined);
+        const removed = this.engine.clearSource(entry.source);
         if (removed) entry.log.info(`removed ${removed} route(s) learned from the peer`);
         break;
       }
-      case 'route-refresh':
-        // RFC 2918 §4: resend everything we advertise (for simplicity, every family).
+      case 'route-refresh': {
+        // RFC 2918 §4 / RFC 7313: resend the Adj-RIB-Out for the family (we resend all, then End-of-RIB).
+        const n = entry.peer.negotiated;
         entry.log.info(`route refresh requested for afi ${e.message.afi} safi ${e.message.safi}`);
-        void this.syncAdvertised(entry, 'refresh');
+        if (n && e.message.subtype === 0) void this.engine.setTarget(entry.source, this.targetFor(entry, n));
         break;
+      }
       default:
         break;
     }
@@ -232,87 +267,69 @@ export class Speaker {
         `hold ${n.holdTime} s, keepalive ${n.keepaliveTime} s, families ${n.families.join(' ') || 'none'}`,
       { peerCapabilities: n.peerCapabilities.map((c) => describeCapability(c)) },
     );
-    void this.syncAdvertised(entry, 'initial');
+    this.engine.updateSourceInfo(entry.source, {
+      name: entry.config.peerIP,
+      summary: { local: false, ibgp: n.ibgp, routerId: ipv4ToNumber(n.peerBgpId), addressKey: addressSortKey(entry.config.peerIP) },
+      origin: { local: false, ibgp: n.ibgp, fromRrClient: entry.config.routeReflectorClient, peerRouterId: n.peerBgpId, localAs: n.localAs },
+    });
+    this.engine.setTarget(entry.source, this.targetFor(entry, n)).catch((err: unknown) => entry.log.warn(`could not send the routing table: ${errorMessage(err)}`));
+  }
+
+  private targetFor(entry: PeerEntry, n: Negotiated): Parameters<RibEngine['setTarget']>[1] {
+    const local = entry.peer.status().connection?.localAddress;
+    return {
+      ibgp: n.ibgp,
+      rrClient: entry.config.routeReflectorClient,
+      localAs: n.localAs,
+      nextHopMode: entry.config.nextHopMode === 'Self' ? 'self' : entry.config.nextHopMode === 'Keep' ? 'keep' : 'auto',
+      nextHopSelf: {
+        ipv4: this.config.ipv4Address ?? (local && isIP(local) === 4 ? local : undefined),
+        ipv6: this.config.ipv6Address ?? (local && isIP(local) === 6 && !local.startsWith('fe80') ? local : undefined),
+      },
+      families: n.families,
+      codec: codecOptionsFor(n).encode,
+      send: (buffers) => entry.peer.sendUpdates(buffers),
+    };
   }
 
   private onUpdate(entry: PeerEntry, update: UpdateMessage): void {
     const n = entry.peer.negotiated;
     if (!n) return;
-    for (const err of update.errors ?? []) {
-      entry.log.warn(`malformed UPDATE handled per RFC 7606 (${err.action}): ${err.message}`);
-    }
+    for (const err of update.errors ?? []) entry.log.warn(`malformed UPDATE handled per RFC 7606 (${err.action}): ${err.message}`);
     const eor = endOfRibFamily(update);
     if (eor) {
-      entry.log.info(`End-of-RIB for ${eor}: ${entry.ribIn.count(eor)} route(s) received`);
+      entry.log.info(`End-of-RIB for ${eor}: ${this.engine.counts(entry.source, eor).received} route(s) received`);
       return;
     }
-    const effect = applyUpdate(entry.ribIn, update, new Set(n.families), Date.now());
-    if (effect.ignoredFamilies.length) {
-      entry.log.warn(`ignored routes of families not negotiated: ${[...new Set(effect.ignoredFamilies)].join(', ')}`);
-    }
-    entry.log.debug(`UPDATE: ${effect.announced} announced, ${effect.withdrawn} withdrawn, ${effect.treatedAsWithdraw} treated as withdrawn`);
-  }
+    const families = new Set(n.families);
+    const addPath = new Set(codecOptionsFor(n).decode.addPath);
+    const asWithdraw = update.errors?.some((e) => e.action === 'treat-as-withdraw') ?? false;
+    const a = update.attributes;
+    const nlriOf = (family: Family, packed: Buffer | undefined, list: UpdateMessage['nlri']): NlriInput =>
+      packed ? { packed, addPath: addPath.has(family) } : { list };
 
-  /**
-   * Desired state, diff, apply: compute what this peer should have from us,
-   * compare with what it was sent, and send only the difference (new or
-   * changed routes as announcements, the rest as withdrawals).
-   * - `initial`: right after Established; ends with End-of-RIB per family (RFC 4724 §2).
-   * - `refresh`: the peer asked for a ROUTE-REFRESH (RFC 2918 §4): resend everything.
-   * - `changes`: our config changed: send the difference only.
-   */
-  private async syncAdvertised(entry: PeerEntry, mode: 'initial' | 'refresh' | 'changes'): Promise<void> {
-    const n = entry.peer.negotiated;
-    if (!n) return;
-    const local = entry.peer.status().connection?.localAddress;
-    const nextHopSelf = {
-      ipv4: this.config.ipv4Address ?? (local && isIP(local) === 4 ? local : undefined),
-      ipv6: this.config.ipv6Address ?? (local && isIP(local) === 6 && !local.startsWith('fe80') ? local : undefined),
+    // RFC 4271 §9: withdrawals first, so a prefix withdrawn and re-announced in one UPDATE stays.
+    if (update.packed?.withdrawn.length || update.withdrawn.length) {
+      if (families.has('ipv4-unicast')) this.engine.withdraw(entry.source, 'ipv4-unicast', nlriOf('ipv4-unicast', update.packed?.withdrawn, update.withdrawn));
+    }
+    if (a.mpUnreach) {
+      const f = familyOf(a.mpUnreach.afi, a.mpUnreach.safi);
+      if (f && families.has(f)) this.engine.withdraw(entry.source, f, nlriOf(f, a.mpUnreach.packed, a.mpUnreach.withdrawn));
+    }
+    const { mpReach, mpUnreach: _u, nextHop, ...rest } = a;
+    const announce = (family: Family, nlri: NlriInput, nextHops: string[]): void => {
+      if (!families.has(family)) {
+        entry.log.warn(`ignored routes of ${family}, which was not negotiated`);
+        return;
+      }
+      // RFC 7606 §2: treat-as-withdraw — the prefixes this UPDATE announces are withdrawn instead.
+      if (asWithdraw) this.engine.withdraw(entry.source, family, nlri);
+      else this.engine.announce(entry.source, family, { ...rest, nextHops }, nlri);
     };
-    const { groups, skipped } = exportOriginated(this.config.originate, { localAs: n.localAs, peerAs: n.peerAs, families: n.families, nextHopSelf });
-    for (const s of skipped) entry.log.warn(`not advertising ${s.prefix}: ${s.reason}`);
-
-    const opts = codecOptionsFor(n).encode;
-    const now = Date.now();
-    const buffers: Buffer[] = [];
-    const wanted = new Set<string>();
-    let announced = 0;
-    for (const g of groups) {
-      const attrs: RouteAttributes = { ...g.attributes, nextHops: [g.nextHop] };
-      const key = attributeKey(attrs);
-      const changed = g.nlri.filter((r) => {
-        const id = `${g.family}|${r.prefix}`;
-        wanted.add(id);
-        return mode !== 'changes' || entry.advertised.get(id)?.attrKey !== key;
-      });
-      if (changed.length === 0) continue;
-      buffers.push(...encodeAnnouncements(g.family, g.attributes, changed, opts, g.nextHop));
-      for (const r of changed) entry.advertised.set(`${g.family}|${r.prefix}`, { family: g.family, prefix: r.prefix, attrs, attrKey: key, since: now });
-      announced += changed.length;
-    }
-    const gone = new Map<Family, Nlri[]>();
-    for (const [id, r] of entry.advertised) {
-      if (wanted.has(id)) continue;
-      entry.advertised.delete(id);
-      const list = gone.get(r.family) ?? [];
-      list.push({ prefix: r.prefix });
-      gone.set(r.family, list);
-    }
-    let withdrawn = 0;
-    for (const [family, nlri] of gone) {
-      buffers.push(...encodeWithdrawals(family, nlri, opts));
-      withdrawn += nlri.length;
-    }
-    const updates = buffers.length;
-    if (mode === 'initial') for (const f of n.families) buffers.push(encodeEndOfRib(f, opts));
-    if (buffers.length === 0) return;
-    try {
-      await entry.peer.sendUpdates(buffers);
-      entry.log.info(
-        `advertised ${announced} route(s)${withdrawn ? `, withdrew ${withdrawn}` : ''} in ${updates} UPDATE(s)${mode === 'initial' ? ', then End-of-RIB' : ''}`,
-      );
-    } catch (err) {
-      entry.log.warn(`could not send UPDATEs: ${errorMessage(err)}`);
+    if (update.packed?.nlri.length || update.nlri.length) announce('ipv4-unicast', nlriOf('ipv4-unicast', update.packed?.nlri, update.nlri), nextHop ? [nextHop] : []);
+    if (mpReach) {
+      const f = familyOf(mpReach.afi, mpReach.safi);
+      if (f) announce(f, nlriOf(f, mpReach.packed, mpReach.nlri), mpReach.nextHops);
     }
   }
 
@@ -347,10 +364,8 @@ export class Speaker {
       state: s.state,
       since: new Date(s.since).toISOString(),
       families: entry.config.families.map((family) => {
-        const received = entry.ribIn.count(family);
-        let advertised = 0;
-        for (const r of entry.advertised.values()) if (r.family === family) advertised++;
-        return { family, received, accepted: received, advertised };
+        const c = this.engine.counts(entry.source, family);
+        return { family, received: c.received, accepted: c.accepted, advertised: n ? this.engine.advertised(entry.source, family).length : 0 };
       }),
       messages: {
         received: s.counters.messagesIn,
@@ -383,19 +398,35 @@ export class Speaker {
     const out: RouteView[] = [];
     for (const entry of this.peers.values()) {
       if (q.peer && q.peer !== entry.config.peerIP && q.peer !== entry.config.name) continue;
-      if (q.table !== 'out') {
-        for (const r of entry.ribIn.routes()) {
-          if (prefix && r.prefix !== prefix) continue;
-          out.push(routeView(r, 'in', entry.config.peerIP));
+      for (const family of entry.config.families) {
+        if (q.table !== 'out') {
+          for (const r of this.engine.received(entry.source, family, prefix)) {
+            const v: RouteView = { family, prefix: r.prefix, table: 'in', peer: entry.config.peerIP, attributes: attributesView(r.attrs), since: new Date(r.since).toISOString() };
+            if (r.pathId !== undefined) v.pathId = r.pathId;
+            if (r.rejected) v.rejected = 'loop detected on import';
+            if (r.best) v.best = true;
+            out.push(v);
+          }
         }
-      }
-      if (q.table !== 'in') {
-        for (const r of entry.advertised.values()) {
-          if (prefix && r.prefix !== prefix) continue;
-          out.push(routeView(r, 'out', entry.config.peerIP));
+        if (q.table !== 'in') {
+          for (const r of this.engine.advertised(entry.source, family, prefix)) {
+            out.push({ family, prefix: r.prefix, table: 'out', peer: entry.config.peerIP, attributes: attributesView({ ...r.attributes, nextHops: [r.nextHop] }), since: new Date().toISOString() });
+          }
         }
       }
     }
     return out;
   }
+}
+
+/** The attributes of a locally originated route, before export rewrites them per peer. */
+function originatedAttributes(e: OriginateEntry): RouteAttributes {
+  const attrs: PathAttributes & { nextHops: string[] } = { origin: Origin.IGP, asPath: [], nextHops: e.nextHop ? [e.nextHop] : [] };
+  if (e.med !== undefined) attrs.med = e.med;
+  if (e.localPref !== undefined) attrs.localPref = e.localPref;
+  const communities = e.communities.map(parseCommunity).filter((c): c is number => c !== null);
+  if (communities.length) attrs.communities = communities;
+  const large = e.largeCommunities.map(parseLargeCommunity).filter((c) => c !== null);
+  if (large.length) attrs.largeCommunities = large;
+  return attrs;
 }

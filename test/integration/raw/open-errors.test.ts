@@ -6,7 +6,7 @@
  */
 import { AS_TRANS, ErrorCode, MessageType, OpenSubcode, type OpenMessage } from '../../../src/bgp/wire';
 import { openMessage } from './bgp-bytes';
-import { AS_T, establish, MSG_TIMEOUT, RawLab, TARTAN_PREFIXES } from './raw-lab';
+import { AS_B, AS_T, BIRD_PREFIXES, establish, MSG_TIMEOUT, RawLab, TARTAN_PREFIXES } from './raw-lab';
 import { RawPeer } from './raw-peer';
 
 let rl: RawLab;
@@ -56,8 +56,11 @@ it('a correct OPEN from the same kind of peer is accepted (control for the refus
   const p = await RawPeer.connect(rl.r, { to: rl.tartanAddr, localAddress: addr('good') });
   const est = await establish(p, openMessage({ asn: SCENARIOS.good.asn, bgpId: addr('good') }));
   expect(est.families).toEqual(['ipv4-unicast']);
-  expect(est.updates.flatMap((u) => u.nlri.map((n) => n.prefix))).toEqual([TARTAN_PREFIXES.ipv4]);
-  expect(est.updates[0]?.attributes.asPath).toEqual([{ type: 'sequence', asns: [AS_T] }]);
+  // Tartan's own prefix, and BIRD's routes propagated with Tartan's AS prepended (RFC 4271 §5.1.2).
+  const routes = new Map(est.updates.flatMap((u) => u.nlri.map((n) => [n.prefix, u.attributes.asPath] as const)));
+  expect([...routes.keys()].sort()).toEqual([...BIRD_PREFIXES, TARTAN_PREFIXES.ipv4].sort());
+  expect(routes.get(TARTAN_PREFIXES.ipv4)).toEqual([{ type: 'sequence', asns: [AS_T] }]);
+  for (const p of BIRD_PREFIXES) expect(routes.get(p)).toEqual([{ type: 'sequence', asns: [AS_T, AS_B] }]);
   await rl.tartan.waitEstablished(addr('good'));
 });
 

@@ -44,7 +44,7 @@ describe('PrefixTable', () => {
     key[0] = 0x0a000000 + 1234;
     key[1] = 1;
     expect(t.get(key, 32)).toBe(2469);
-    expect(t.stamp(key, 32)).toBe(7);
+    expect(t.aux(key, 32)).toBe(7);
     key[1] = 0;
     expect(t.get(key, 32)).toBe(2468);
     expect(t.get(key, 31)).toBe(NONE);
@@ -70,7 +70,7 @@ describe('prefix keys', () => {
     const len = keyFromCidr(cidr, key);
     expect(cidrFromKey(key, len, words)).toBe(cidr);
     const buf = Buffer.alloc(32);
-    const end = writeNlri(buf, 0, key, len, words);
+    const end = writeNlri(buf, 0, key, len);
     expect(end).toBe(nlriSize(len, false));
     const back = new Uint32Array(words);
     expect(readNlri(buf, 0, words, false, back)).toBe(len);
@@ -86,7 +86,7 @@ describe('prefix keys', () => {
   it('reads and writes path identifiers', () => {
     const key = new Uint32Array([0x0a000000, 77]);
     const buf = Buffer.alloc(16);
-    const end = writeNlri(buf, 0, key, 8, 1, 77);
+    const end = writeNlri(buf, 0, key, 8, 77);
     expect(buf.subarray(0, end)).toEqual(Buffer.from([0, 0, 0, 77, 8, 10]));
     const back = new Uint32Array(2);
     expect(readNlri(buf, 0, 1, true, back)).toBe(8);

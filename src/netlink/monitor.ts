@@ -1,0 +1,83 @@
+/**
+ * Route and link events: a second NETLINK_ROUTE socket joined to
+ * RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE and RTNLGRP_LINK (rtnetlink.h). It
+ * is separate from the driver's request socket so a burst of notifications
+ * can never push request answers out of the driver's receive buffer.
+ *
+ * Multicast delivery is best-effort: when the receive buffer is full the
+ * kernel drops the notification and the next recvmsg fails with ENOBUFS
+ * (netlink_overrun). That is surfaced as an `overrun` event, on which the
+ * consumer must resync from a dump.
+ */
+import { decodeRoute, forEachMessage } from './codec';
+import { RTM_DELLINK, RTM_DELROUTE, RTM_NEWLINK, RTM_NEWROUTE, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK } from './constants';
+import { decodeLink } from './links';
+import { openRouteSocket, type DatagramTransport } from './transport';
+import type { NetlinkEvent } from './types';
+
+export interface MonitorOptions {
+  /** Join the IPv4/IPv6 route groups (default true); links are always watched. */
+  routes?: boolean;
+  /** SO_RCVBUF to ask for; default 4 MiB. */
+  recvBufferBytes?: number;
+  /** Keep the event loop alive while open (default false). */
+  ref?: boolean;
+}
+
+export type EventHandler = (e: NetlinkEvent) => void;
+
+export class NetlinkMonitor {
+  private readonly handlers: EventHandler[] = [];
+
+  private constructor(private readonly transport: DatagramTransport) {
+    transport.onDatagram((d) => this.receive(d));
+    transport.onError((err) => {
+      if (err.code === 'NETLINK_ENOBUFS') this.emit({ kind: 'overrun' });
+    });
+  }
+
+  static open(opts: MonitorOptions = {}): NetlinkMonitor {
+    const groups = opts.routes === false ? [RTNLGRP_LINK] : [RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE];
+    const t = openRouteSocket({ recvBufferBytes: opts.recvBufferBytes ?? 4 * 1024 * 1024, sendBufferBytes: 64 * 1024, groups });
+    t.setRef(opts.ref === true);
+    return new NetlinkMonitor(t);
+  }
+
+  /** For tests: a monitor over any transport. */
+  static withTransport(t: DatagramTransport): NetlinkMonitor {
+    return new NetlinkMonitor(t);
+  }
+
+  on(fn: EventHandler): void {
+    this.handlers.push(fn);
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  private emit(e: NetlinkEvent): void {
+    for (const h of this.handlers) h(e);
+  }
+
+  private receive(d: Buffer): void {
+    forEachMessage(d, (off, h) => {
+      switch (h.type) {
+        case RTM_NEWROUTE:
+        case RTM_DELROUTE: {
+          const route = decodeRoute(d, off, h.len);
+          if (route) this.emit({ kind: 'route', action: h.type === RTM_NEWROUTE ? 'new' : 'del', route });
+          break;
+        }
+        case RTM_NEWLINK:
+        case RTM_DELLINK: {
+          const link = decodeLink(d, off, h.len);
+          if (link) this.emit({ kind: 'link', action: h.type === RTM_NEWLINK ? 'new' : 'del', link });
+          break;
+        }
+        default:
+          break;
+      }
+    });
+  }
+}
