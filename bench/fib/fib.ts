@@ -113,10 +113,10 @@ async function runIpBatch(n: number): Promise<Row> {
 }
 
 function printTable(rows: Row[]): void {
-  const lines = ['| N | tool | time (s) | routes/s | installed (fib_triestat) | peak RSS (MB) | vs ip -batch |', '|---|---|---|---|---|---|---|'];
+  const lines = ['| N | tool | time (s) | routes/s | installed (fib_triestat) | peak RSS (MB) | speed-up vs ip -batch |', '|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const ref = rows.find((x) => x.n === r.n && x.tool === 'ip -batch');
-    const ratio = ref && r.tool !== 'ip -batch' ? `${(ref.seconds / r.seconds).toFixed(1)}x faster` : '';
+    const ratio = ref && r.tool !== 'ip -batch' ? `${(ref.seconds / r.seconds).toFixed(1)}x` : '';
     lines.push(
       `| ${r.n} | ${r.tool} | ${r.seconds.toFixed(2)} | ${Math.round(r.n / r.seconds)} | ${r.installed}${r.installed === r.n ? '' : ' (MISMATCH)'} | ${r.peakRssMb === null ? '-' : r.peakRssMb.toFixed(0)} | ${ratio} |`,
     );

@@ -47,6 +47,8 @@ export interface RunningDaemon {
   nsPid: number;
   /** Routes from the sender in the daemon's RIB, by the method in the file header. */
   ribCount(): Promise<number>;
+  /** A second, independent count after the run (recorded in the JSON as a sanity check). */
+  verify(): Promise<string>;
   /** Short free-form description of the count method, for the report. */
   countMethod: string;
   /** Does this daemon program the kernel in this mode? (Tartan: 'auto'.) */
@@ -109,6 +111,9 @@ async function startBird(host: Host, o: StartOptions): Promise<RunningDaemon> {
       const out = await sock.command('show protocols all sender');
       const m = /Routes:\s+(\d+) imported/.exec(out);
       return m?.[1] ? Number(m[1]) : 0;
+    },
+    async verify() {
+      return (await sock.command('show route count')).split('\n').find((l) => /routes for/.test(l))?.replace(/^\d{4}[ -]/, '').trim() ?? '?';
     },
     logTail: () => tail(log),
     async stop() {
@@ -194,6 +199,10 @@ async function startFrr(host: Host, o: StartOptions): Promise<RunningDaemon> {
       const j = JSON.parse(out) as { peers?: Record<string, { pfxRcd?: number }> };
       return j.peers?.[o.sender]?.pfxRcd ?? 0;
     },
+    async verify() {
+      const j = JSON.parse(await vty.command('show bgp ipv4 unicast summary json')) as { ribCount?: number; ribMemory?: number };
+      return `bgpd ribCount ${j.ribCount ?? '?'} (ribMemory ${j.ribMemory ?? '?'} B)`;
+    },
     logTail: () => tail(bgpLog),
     async stop() {
       vty.close();
@@ -266,6 +275,9 @@ async function startGobgp(host: Host, o: StartOptions): Promise<RunningDaemon> {
       for (const a of j.afi_safis ?? []) n += a.state?.accepted ?? a.state?.received ?? 0;
       return n;
     },
+    async verify() {
+      return (await cli(['global', 'rib', 'summary', '-a', 'ipv4'])).replace(/\s+/g, ' ').trim();
+    },
     logTail: () => tail(log),
     async stop() {
       await proc.stop();
@@ -294,6 +306,10 @@ async function startTartanBench(host: Host, o: StartOptions): Promise<RunningDae
       const s = await node.status();
       const p = s.peers.find((x) => x.address === o.sender);
       return p?.families.find((f) => f.family === 'ipv4-unicast')?.received ?? 0;
+    },
+    async verify() {
+      const m = /End-of-RIB for ipv4-unicast: (\d+) route\(s\) received","peer":"[^"]*","timestamp":"([^"]+)"/.exec(node.logTail(200));
+      return m ? `log: End-of-RIB with ${m[1]} routes at ${m[2]}` : 'no End-of-RIB log line';
     },
     logTail: () => node.logTail(30),
     async stop() {

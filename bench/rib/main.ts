@@ -126,6 +126,10 @@ export interface RunResult {
   startedAt: string;
   loadavgBefore: number[];
   countMethod?: string;
+  /** The daemon's own second count after the run (sanity check). */
+  verify?: string;
+  /** Tartan only: time of its "End-of-RIB ... received" log line after Established (cross-check of the polled time). */
+  eorLogS?: number;
   /** Established → full RIB. */
   rib?: Bracket;
   /** Established → full kernel FIB; 'n/a' when the daemon installed nothing. */
@@ -362,6 +366,9 @@ async function runOnce(o: Options, kind: DaemonKind, mode: Mode, n: number, rep:
     res.peakRssKb = res.mem.reduce((a, m) => a + m.hwmKb, 0);
     res.bytesPerRoute = (res.memDeltaKb * 1024) / n;
     res.fibDeltaAtEnd = fibPrefixes(daemon.nsPid) - fibBase;
+    res.verify = await daemon.verify().catch((e: unknown) => `verify failed: ${String(e)}`);
+    const eor = / at (\d{4}-\d\d-\d\dT[\d:.]+Z)$/.exec(res.verify);
+    if (eor?.[1]) res.eorLogS = (Date.parse(eor[1]) - est) / 1000;
 
     const ev = sender.events();
     const enc = ev.find((e) => e.ev === 'encoded');
@@ -478,6 +485,17 @@ function machine(): Record<string, unknown> {
 }
 
 async function main(): Promise<void> {
+  // The harness unref()s spawned children, so awaiting a child's exit (ProcessHandle.stop
+  // after SIGKILL) would let the event loop drain and node exit mid-run; keep it alive.
+  const keepAlive = setInterval(() => undefined, 60_000);
+  try {
+    await benchmark();
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function benchmark(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (o.daemons.includes('tartan') && !existsSync(join(__dirname, '../../dist/daemon/main.js'))) {
     throw new Error('dist/daemon/main.js is missing: run "npm run build" first');

@@ -153,7 +153,8 @@ function main(): void {
       sock.write(encodeMessage({ type: MessageType.NOTIFICATION, code: 6, subcode: 2, data: Buffer.alloc(0) }, DEFAULT_CODEC_OPTIONS));
     }
     sock.end(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1000).unref();
+    // If the daemon does not read (busy), 'finish' may never come: exit anyway.
+    setTimeout(() => process.exit(0), 500);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -30,7 +30,7 @@ import {
   adjustHandle, affinityNode, assignOrdinals, freeCount, hostAffinity, newBlock, ordinalsOfHandle, releaseOrdinals, usedCount,
   type AllocationBlock, type IpamConfig, type IpamHandle,
 } from './model';
-import { IpamStore, type Versioned } from './store';
+import { IpamStore } from './store';
 import { checkIpamState, type IpamCheckReport } from './check';
 import { showIpamState, type IpamShow } from './show';
 
@@ -151,7 +151,7 @@ export class Ipam {
       }
     }
     if (got.length < num) {
-      fail(`IPv${version} pools for node ${args.node} are exhausted: wanted ${num}, found ${got.length - out.length + out.length}`);
+      fail(`IPv${version} pools for node ${args.node} are exhausted: wanted ${num}, found ${got.length}`);
     }
     return got;
   }
@@ -162,7 +162,7 @@ export class Ipam {
    * been released meanwhile).
    */
   private async assignFromBlock(cidr: string, num: number, args: AutoAssignArgs, owner: string | undefined): Promise<string[]> {
-    return this.retry(`assign from ${cidr}`, async () => {
+    return this.retry<string[]>(`assign from ${cidr}`, async () => {
       const block = await this.store.block(cidr);
       if (!block) return { done: true, value: [] };
       if (owner !== undefined && affinityNode(block.value.affinity) !== owner) return { done: true, value: [] };
@@ -242,7 +242,7 @@ export class Ipam {
   }
 
   private async releaseInBlock(cidr: string, pick: (b: AllocationBlock) => number[], alsoHandle?: string): Promise<string[]> {
-    return this.retry(`release in ${cidr}`, async () => {
+    return this.retry<string[]>(`release in ${cidr}`, async () => {
       const block = await this.store.block(cidr);
       if (!block) {
         // The block is gone; a handle that still points at it is stale.
@@ -270,7 +270,7 @@ export class Ipam {
   }
 
   private async dropHandleBlock(handleId: string, cidr: string): Promise<void> {
-    await this.retry(`update handle ${handleId}`, async () => {
+    await this.retry<undefined>(`update handle ${handleId}`, async () => {
       const h = await this.store.handle(handleId);
       if (!h) return { done: true, value: undefined };
       const next = withoutBlock(h.value, cidr);
@@ -317,7 +317,7 @@ export class Ipam {
   }
 
   async setConfig(change: Partial<IpamConfig>): Promise<IpamConfig> {
-    return this.retry('update IPAM config', async () => {
+    return this.retry<IpamConfig>('update IPAM config', async () => {
       const cur = await this.store.config();
       const next = { ...cur.value, ...change };
       const ok = await this.commit([{ key: IPAM_CONFIG_KEY, modRevision: cur.modRevision }], [putJson(IPAM_CONFIG_KEY, next)]);
@@ -400,26 +400,25 @@ function withoutBlock(h: IpamHandle | undefined, cidr: string): IpamHandle | und
   return Object.keys(block).length > 0 ? { block, deleted: false } : undefined;
 }
 
+/** Blocks looked at per claim; a v6 pool can hold astronomically many. */
+const CLAIM_SCAN_LIMIT = 1 << 16;
+
 /**
- * The first free block, starting from an offset hashed from the node name
- * (Calico starts at a random block for the same reason: nodes claiming at
- * once should not all fight over the first free block).
+ * A free block, scanning from an offset hashed from the node name (Calico
+ * starts at a random block for the same reason: nodes claiming at once
+ * should not all fight over the first free block).
  */
 function firstFreeBlock(pool: PoolInfo, taken: ReadonlySet<string>, node: string): string | undefined {
-  const version = ipVersionOfCidr(pool.cidr);
-  const poolLen = Number(pool.cidr.split('/')[1]);
-  const count = 2 ** Math.min(30, pool.blockSize - poolLen);
-  const offset = count <= 1 ? 0 : createHash('sha256').update(node).digest().readUInt32BE(0) % Math.min(count, 65536);
-  let i = 0;
-  let firstFree: string | undefined;
+  const all: string[] = [];
   for (const b of blocksOfPool(pool.cidr, pool.blockSize)) {
-    if (!taken.has(b)) {
-      if (i >= offset) return b;
-      firstFree ??= b;
-    }
-    i++;
-    if (i > offset && firstFree) return firstFree; // unreachable: kept for clarity of intent
-    if (version === 6 && i > 65536 + offset) break;
+    if (all.length >= CLAIM_SCAN_LIMIT) break;
+    all.push(b);
   }
-  return firstFree;
+  if (all.length === 0) return undefined;
+  const offset = createHash('sha256').update(node).digest().readUInt32BE(0) % all.length;
+  for (let k = 0; k < all.length; k++) {
+    const b = all[(offset + k) % all.length] as string;
+    if (!taken.has(b)) return b;
+  }
+  return undefined;
 }

@@ -75,7 +75,6 @@ interface Source {
 interface FamilyState {
   words: 1 | 4;
   loc: PrefixTable;
-  dirty: PrefixTable;
   dirtyKeys: Uint32Array;
   dirtyLens: Uint8Array;
   dirtyCount: number;
@@ -101,7 +100,6 @@ export class RibEngine {
       this.families.set(f, {
         words,
         loc: new PrefixTable({ addressWords: words }),
-        dirty: new PrefixTable({ addressWords: words }),
         dirtyKeys: new Uint32Array(1024 * words),
         dirtyLens: new Uint8Array(1024),
         dirtyCount: 0,
@@ -152,18 +150,17 @@ export class RibEngine {
     const verdict = checkImport(attrs, s.info.origin, this.opts.me);
     const aux = (Math.floor((Date.now() - this.started) / 1000) << 1) | (verdict.accept ? 0 : REJECTED_BIT);
     let count = 0;
-    const attrId = this.attrs.intern(attrs, 0);
+    // Hold a reference across the loop so releasing a replaced route of the same set cannot free it.
+    const attrId = this.attrs.intern(attrs, 1);
     const key = new Uint32Array(table.stride);
     this.forEachKey(family, nlri, key, (len) => {
       const prev = table.set(key, len, attrId, aux);
-      this.attrs.retain(attrId);
-      if (prev !== NONE) {
-        this.attrs.release(prev);
-      }
+      if (prev !== NONE) this.attrs.release(prev);
       this.markDirty(fam, key, len);
       count++;
     });
-    if (count === 0) this.attrs.release(attrId, 0);
+    this.attrs.retain(attrId, count);
+    this.attrs.release(attrId);
     if (!verdict.accept) s.rejected.set(family, (s.rejected.get(family) ?? 0) + count);
     this.schedule();
     return count;
@@ -316,11 +313,12 @@ export class RibEngine {
     }
   }
 
+  /**
+   * Queue a prefix for a decision. Not deduplicated: deciding a prefix twice
+   * costs about what a dedupe lookup would, and gives the same result.
+   */
   private markDirty(fam: FamilyState, key: Uint32Array, len: number): void {
     const w = fam.words;
-    // Dedupe on the prefix (without path id): one decision per prefix per batch.
-    const k = key.length === w ? key : key.subarray(0, w);
-    if (fam.dirty.set(k, len, 0) !== NONE) return;
     if ((fam.dirtyCount + 1) * w > fam.dirtyKeys.length) {
       const keys = new Uint32Array(fam.dirtyKeys.length * 2);
       keys.set(fam.dirtyKeys);
@@ -329,7 +327,8 @@ export class RibEngine {
       lens.set(fam.dirtyLens);
       fam.dirtyLens = lens;
     }
-    fam.dirtyKeys.set(k, fam.dirtyCount * w);
+    const base = fam.dirtyCount * w;
+    for (let i = 0; i < w; i++) fam.dirtyKeys[base + i] = key[i]!;
     fam.dirtyLens[fam.dirtyCount] = len;
     fam.dirtyCount++;
   }
@@ -369,73 +368,89 @@ export class RibEngine {
     }
   }
 
+  // Scratch for gather(): candidates of the prefix being decided (no allocation per prefix).
+  private candCount = 0;
+  private readonly candSource: number[] = [];
+  private readonly candAttr: number[] = [];
+  private static readonly SINGLE: { best: number; multipath: number[] } = { best: 0, multipath: [0] };
+
   private decideSlice(family: Family, fam: FamilyState): number {
     const w = fam.words;
     const n = Math.min(fam.dirtyCount, this.sliceSize);
     const start = fam.dirtyCount - n;
     const key = new Uint32Array(w);
-    const cands: Candidate[] = [];
-    const candSource: number[] = [];
-    const candAttr: number[] = [];
+    const dk = fam.dirtyKeys;
     for (let i = start; i < fam.dirtyCount; i++) {
-      key.set(fam.dirtyKeys.subarray(i * w, i * w + w));
+      for (let j = 0; j < w; j++) key[j] = dk[i * w + j]!;
       const len = fam.dirtyLens[i]!;
-      fam.dirty.delete(key, len);
-      cands.length = 0;
-      candSource.length = 0;
-      candAttr.length = 0;
-      this.gather(family, key, len, cands, candSource, candAttr);
-      this.decideOne(family, fam, key, len, cands, candSource, candAttr);
+      this.gather(family, key, len);
+      this.decideOne(family, fam, key, len);
     }
     fam.dirtyCount = start;
-    if (start === 0) fam.dirty.clear();
     return n;
   }
 
-  private gather(family: Family, key: Uint32Array, len: number, cands: Candidate[], candSource: number[], candAttr: number[]): void {
+  private gather(family: Family, key: Uint32Array, len: number): void {
+    let n = 0;
     for (let id = 0; id < this.sources.length; id++) {
-      const s = this.sources[id];
-      const table = s?.adjIn.get(family);
-      if (!s || !table || table.size === 0) continue;
-      const attrId = table.get(key, len);
-      if (attrId === NONE || (table.aux(key, len) & REJECTED_BIT)) continue;
-      cands.push({ attrs: this.attrs.summary(attrId), source: s.info.summary });
-      candSource.push(id);
-      candAttr.push(attrId);
+      const table = this.sources[id]?.adjIn.get(family);
+      if (!table || table.size === 0) continue;
+      const slot = table.findSlot(key, len);
+      if (slot < 0 || table.auxAt(slot) & REJECTED_BIT) continue;
+      this.candSource[n] = id;
+      this.candAttr[n] = table.valueAt(slot);
+      n++;
     }
+    this.candCount = n;
   }
 
-  private decideOne(family: Family, fam: FamilyState, key: Uint32Array, len: number, cands: Candidate[], candSource: number[], candAttr: number[]): void {
-    const prevAttr = fam.loc.get(key, len);
-    const prevAux = prevAttr === NONE ? NONE : fam.loc.aux(key, len);
+  /** The decision over the gathered candidates; one candidate needs no comparison. */
+  private select(): { best: number; multipath: number[] } {
+    const n = this.candCount;
+    if (n === 0) return { best: -1, multipath: [] };
+    if (n === 1) return RibEngine.SINGLE;
+    const cands: Candidate[] = [];
+    for (let i = 0; i < n; i++) cands.push({ attrs: this.attrs.summary(this.candAttr[i]!), source: this.sources[this.candSource[i]!]!.info.summary });
+    return selectBest(cands, this.opts.decision);
+  }
+
+  private decideOne(family: Family, fam: FamilyState, key: Uint32Array, len: number): void {
+    const slot = fam.loc.findSlot(key, len);
+    const prevAttr = slot < 0 ? NONE : fam.loc.valueAt(slot);
+    const prevAux = slot < 0 ? NONE : fam.loc.auxAt(slot);
     const prevSource = prevAux === NONE ? -1 : prevAux & ~MULTIPATH_BIT;
-    const { best, multipath } = selectBest(cands, this.opts.decision);
-    const newAttr = best < 0 ? NONE : candAttr[best]!;
-    const newSource = best < 0 ? -1 : candSource[best]!;
+    const { best, multipath } = this.select();
+    const newAttr = best < 0 ? NONE : this.candAttr[best]!;
+    const newSource = best < 0 ? -1 : this.candSource[best]!;
     const newAux = best < 0 ? NONE : (newSource | (multipath.length > 1 ? MULTIPATH_BIT : 0)) >>> 0;
 
     if (newAttr === prevAttr && newSource === prevSource) {
       // Same best; only the multipath set may have changed (FIB only).
       if (newAux !== prevAux && best >= 0) {
-        fam.loc.set(key, len, newAttr, newAux);
-        this.toFib(family, fam, key, len, multipath.map((i) => this.attrs.get(candAttr[i]!)));
+        fam.loc.setAt(slot, newAttr, newAux);
+        this.toFib(family, fam, key, len, multipath);
       }
       return;
     }
-    if (best < 0) fam.loc.delete(key, len);
+    if (best < 0) fam.loc.deleteAt(slot);
     else {
-      fam.loc.set(key, len, newAttr, newAux);
+      if (slot >= 0) fam.loc.setAt(slot, newAttr, newAux);
+      else fam.loc.set(key, len, newAttr, newAux);
       this.attrs.retain(newAttr);
     }
-    this.toFib(family, fam, key, len, best < 0 ? [] : multipath.map((i) => this.attrs.get(candAttr[i]!)));
+    this.toFib(family, fam, key, len, best < 0 ? [] : multipath);
     this.exportChange(family, key, len, prevAttr === NONE ? -1 : prevAttr, prevSource, newAttr === NONE ? -1 : newAttr, newSource);
     if (prevAttr !== NONE) this.attrs.release(prevAttr);
   }
 
-  private toFib(family: Family, fam: FamilyState, key: Uint32Array, len: number, best: RouteAttributes[]): void {
+  /** Hand the FIB the next hops of the multipath set (indices into the gathered candidates). */
+  private toFib(family: Family, fam: FamilyState, key: Uint32Array, len: number, multipath: readonly number[]): void {
     if (!this.opts.fib) return;
     const hops = new Set<string>();
-    for (const a of best) if (a.nextHops[0]) hops.add(a.nextHops[0]);
+    for (const i of multipath) {
+      const hop = this.attrs.get(this.candAttr[i]!).nextHops[0];
+      if (hop) hops.add(hop);
+    }
     this.opts.fib.update(family, key.subarray(0, fam.words), len, [...hops]);
   }
 

@@ -106,6 +106,31 @@ export class PrefixTable {
     return NONE;
   }
 
+  /** Slot of the entry for key, or -1: with valueAt/auxAt/setAt, one probe serves several reads. */
+  findSlot(key: Uint32Array, len: number): number {
+    return this.find(key, len);
+  }
+
+  valueAt(slot: number): number {
+    return this.values[slot]!;
+  }
+
+  auxAt(slot: number): number {
+    return this.auxes[slot]!;
+  }
+
+  /** Overwrite the entry in `slot` (from findSlot, with no insert or delete since). */
+  setAt(slot: number, value: number, aux: number): void {
+    this.values[slot] = value;
+    this.auxes[slot] = aux;
+  }
+
+  /** Remove the entry in `slot` (from findSlot). */
+  deleteAt(slot: number): void {
+    this.lens[slot] = DELETED;
+    this.live--;
+  }
+
   /** Remove; returns the removed value or NONE. */
   delete(key: Uint32Array, len: number): number {
     const slot = this.find(key, len);

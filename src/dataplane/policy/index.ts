@@ -12,6 +12,7 @@ export { DEFAULT_RENDER_CONFIG, renderConfig, FELIX_FAILSAFE_IN, FELIX_FAILSAFE_
 export type { RenderConfig, EndpointToHostAction, PortProto } from './config';
 export { renderDataplane, type RenderOptions } from './render';
 export { tableText, ruleLine } from './render/text';
+export { RenderCache } from './render/cache';
 export type * from './render/types';
 export type { Selector, SelectorParser } from './render/selector-api';
 export { PolicyDataplane, type PolicyDataplaneOptions, type ApplyReport, type TableReport } from './apply/dataplane';

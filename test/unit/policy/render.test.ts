@@ -187,3 +187,13 @@ describe('renderDataplane', () => {
     expect(() => renderDataplane(dup, OPTS)).toThrow(/share interface ttweb/);
   });
 });
+
+test('a warm RenderCache gives exactly the uncached output, also after changes', async () => {
+  const { RenderCache } = await import('../../../src/dataplane/policy');
+  const cache = new RenderCache();
+  const a = renderDataplane(withPolicies, { ...OPTS, cache });
+  expect(renderDataplane(withPolicies, { ...OPTS, cache })).toEqual(a);
+  const changed: PolicyInput = { ...withPolicies, policies: withPolicies.policies.slice(1) };
+  expect(renderDataplane(changed, { ...OPTS, cache })).toEqual(renderDataplane(changed, OPTS));
+  expect(renderDataplane(withPolicies, { ...OPTS, cache })).toEqual(a);
+});

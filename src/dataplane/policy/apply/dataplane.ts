@@ -17,6 +17,7 @@ import { TartanError, errorMessage } from '../../../errors';
 import { renderConfig, type RenderConfig } from '../config';
 import type { IpVersion, PolicyInput } from '../model';
 import { renderDataplane } from '../render';
+import { RenderCache } from '../render/cache';
 import { ChainNames } from '../render/names';
 import type { SelectorParser } from '../render/selector-api';
 import { TABLES, type RenderedDataplane, type TableName } from '../render/types';
@@ -70,6 +71,7 @@ export class PolicyDataplane {
   private readonly names: ChainNames;
   private readonly ipsets: IpsetDriver;
   private families: FamilyState[] | null = null;
+  private readonly cache = new RenderCache();
   private desired: RenderedDataplane | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -90,6 +92,7 @@ export class PolicyDataplane {
       const t0 = performance.now();
       const rendered = renderDataplane(input, {
         config: this.cfg,
+        cache: this.cache,
         ...(this.opts.parseSelector ? { parseSelector: this.opts.parseSelector } : {}),
       });
       const t1 = performance.now();

@@ -147,6 +147,19 @@ export class EndpointIndex {
     return s.selector.matches(e.labels);
   }
 
+  private readonly scopeKeys = new Map<string, Set<string>>();
+
+  /** Keys of the endpoints in a scope (memoised): O(1) "does this policy select e". */
+  memberKeys(s: Scope): Set<string> {
+    const id = scopeId(s);
+    let k = this.scopeKeys.get(id);
+    if (k === undefined) {
+      k = new Set(this.members(s).map((e) => e.key));
+      this.scopeKeys.set(id, k);
+    }
+    return k;
+  }
+
   /** All endpoints (any node) in a scope, memoised by scope id. */
   members(s: Scope): IndexedEndpoint[] {
     const id = scopeId(s);

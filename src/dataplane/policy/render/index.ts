@@ -23,10 +23,11 @@ import { renderConfig, type RenderConfig } from '../config';
 import type { IpVersion, PolicyInput, Profile, Rule } from '../model';
 import { type EndpointChainMode, endpointChainBody, comment } from './endpoint-chains';
 import { EndpointIndex, type IndexedEndpoint, cmp } from './endpoints';
-import { chainHash, ruleHashes } from './hash';
+import { ruleHashes } from './hash';
+import { buildChain, RenderCache } from './cache';
 import { IpSetRegistry } from './ipsets';
 import { ChainNames, type EndpointChainKind } from './names';
-import { groupByTier, selects, sortPolicies, type PolicyTable, type SortedPolicy } from './policies';
+import { groupByTier, PolicySelection, sortPolicies, type PolicyTable, type SortedPolicy } from './policies';
 import { hex, renderRule, type RuleContext } from './rules';
 import type { SelectorParser } from './selector-api';
 import type { HookRule, RenderedChain, RenderedDataplane, RenderedFamily, RenderedTable, TableName } from './types';
@@ -35,6 +36,8 @@ export interface RenderOptions {
   /** Defaults to Tartan's Calico selector parser (src/selector). */
   parseSelector?: SelectorParser;
   config?: Partial<RenderConfig>;
+  /** Reused across renders by a long-lived caller to skip unchanged work (output is the same). */
+  cache?: RenderCache;
 }
 
 const HOOKS: Record<TableName, string[]> = {
@@ -48,23 +51,29 @@ export function renderDataplane(input: PolicyInput, opts: RenderOptions = {}): R
   const index = new EndpointIndex(input, opts.parseSelector ?? parseSelector);
   const sorted = sortPolicies(input.policies, input.tiers ?? [], index);
   const profiles = new Map<string, Profile>(input.profiles.map((p) => [p.name, p]));
-  return {
-    v4: new FamilyRenderer(4, cfg, index, sorted, profiles).render(),
-    v6: new FamilyRenderer(6, cfg, index, sorted, profiles).render(),
+  const cache = opts.cache ?? new RenderCache();
+  const selection = new PolicySelection(sorted, index);
+  cache.begin();
+  const out = {
+    v4: new FamilyRenderer(4, cfg, index, profiles, cache, selection).render(),
+    v6: new FamilyRenderer(6, cfg, index, profiles, cache, selection).render(),
   };
+  cache.end();
+  return out;
 }
 
 class FamilyRenderer {
   private readonly names: ChainNames;
   private readonly sets: IpSetRegistry;
-  private readonly chains: Record<TableName, Map<string, string[]>> = { raw: new Map(), mangle: new Map(), filter: new Map() };
+  private readonly chains: Record<TableName, Map<string, string[] | RenderedChain>> = { raw: new Map(), mangle: new Map(), filter: new Map() };
 
   constructor(
     private readonly v: IpVersion,
     private readonly cfg: RenderConfig,
     private readonly index: EndpointIndex,
-    private readonly sorted: SortedPolicy[],
     private readonly profiles: Map<string, Profile>,
+    private readonly cache: RenderCache,
+    private readonly selection: PolicySelection,
   ) {
     this.names = new ChainNames(cfg);
     this.sets = new IpSetRegistry(index, cfg, v);
@@ -85,14 +94,7 @@ class FamilyRenderer {
 
   /** Policies of `table` selecting `e` for `dir`, in order. */
   private applicable(e: IndexedEndpoint, dir: 'pi' | 'po', table: PolicyTable, forwardOnly = false): SortedPolicy[] {
-    const type = dir === 'pi' ? 'Ingress' : 'Egress';
-    return this.sorted.filter(
-      (sp) =>
-        sp.table === table &&
-        sp.types.has(type) &&
-        (!forwardOnly || sp.policy.spec.applyOnForward === true) &&
-        selects(sp, e, this.index),
-    );
+    return this.selection.applicable(e, dir, table, forwardOnly);
   }
 
   private endpointChain(
@@ -113,12 +115,19 @@ class FamilyRenderer {
         profileChains.push(this.profileChain(dir === 'pi' ? 'pri' : 'pro', prof));
       }
     }
-    const body = endpointChainBody(
-      { mode, dir, tiers: groupByTier(policies), profileChains, fromWorkload: kind === 'fw' },
-      this.names,
-      this.cfg,
-    );
-    this.chains[table].set(name, body);
+    const slot = `${this.v}/${table}/${name}`;
+    const key = [mode, dir, kind, policies.map((p) => `${p.tier}:${p.id}`).join(','), profileChains.join(',')].join('|');
+    let chain = this.cache.get(slot, key);
+    if (chain === undefined) {
+      const body = endpointChainBody(
+        { mode, dir, tiers: groupByTier(policies), profileChains, fromWorkload: kind === 'fw' },
+        this.names,
+        this.cfg,
+      );
+      chain = buildChain(name, body);
+      this.cache.put(slot, key, chain);
+    }
+    this.chains[table].set(name, chain);
     return name;
   }
 
@@ -271,9 +280,15 @@ class FamilyRenderer {
   private finishTable(table: TableName): RenderedTable {
     const chains: RenderedChain[] = [...this.chains[table].entries()]
       .sort(([a], [b]) => cmp(a, b))
-      .map(([name, bodies]) => {
-        const hashes = ruleHashes(name, bodies);
-        return { name, rules: bodies.map((body, i) => ({ body, hash: hashes[i] ?? '' })), hash: chainHash(name, hashes) };
+      .map(([name, c]) => {
+        if (!Array.isArray(c)) return c;
+        const slot = `${this.v}/${table}/${name}`;
+        const key = c.join('\n');
+        const hit = this.cache.get(slot, key);
+        if (hit !== undefined) return hit;
+        const built = buildChain(name, c);
+        this.cache.put(slot, key, built);
+        return built;
       });
     const hooks: HookRule[] = HOOKS[table].map((k) => {
       const body = `-j ${this.names.top(k)}`;

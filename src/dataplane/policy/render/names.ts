@@ -5,7 +5,20 @@ import { hashedName, limitedName, MAX_CHAIN_NAME } from './hash';
 export type EndpointChainKind = 'tw' | 'fw' | 'th' | 'fh' | 'thfw' | 'fhfw';
 
 export class ChainNames {
+  /** Hashing names is the hot path of large renders; ids repeat for every endpoint. */
+  private readonly memo = new Map<string, string>();
+
   constructor(private readonly cfg: RenderConfig) {}
+
+  private hashed(prefix: string, id: string): string {
+    const k = `${prefix}\u0000${id}`;
+    let n = this.memo.get(k);
+    if (n === undefined) {
+      n = hashedName(prefix, id, MAX_CHAIN_NAME);
+      this.memo.set(k, n);
+    }
+    return n;
+  }
 
   top(hook: string): string {
     return `${this.cfg.topChainPrefix}${hook}`;
@@ -15,11 +28,11 @@ export class ChainNames {
   }
   /** Policy chains: `ttn-pi-<hash>` / `ttn-po-<hash>` of `GlobalNetworkPolicy/<name>` etc. */
   policy(dir: 'pi' | 'po', id: string): string {
-    return hashedName(`${this.cfg.chainPrefix}${dir}-`, id, MAX_CHAIN_NAME);
+    return this.hashed(`${this.cfg.chainPrefix}${dir}-`, id);
   }
   /** Profile chains: `ttn-pri-<hash>` / `ttn-pro-<hash>`. */
   profile(dir: 'pri' | 'pro', name: string): string {
-    return hashedName(`${this.cfg.chainPrefix}${dir}-`, `Profile/${name}`, MAX_CHAIN_NAME);
+    return this.hashed(`${this.cfg.chainPrefix}${dir}-`, `Profile/${name}`);
   }
   /** Endpoint chains keep the interface name readable (Felix `cali-tw-<iface>`). */
   endpoint(kind: EndpointChainKind, iface: string): string {

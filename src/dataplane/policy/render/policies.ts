@@ -82,7 +82,37 @@ export function sortPolicies(policies: readonly Policy[], tiers: readonly Tier[]
 /** Does the policy apply to the endpoint? NetworkPolicies never select host endpoints. */
 export function selects(sp: SortedPolicy, e: IndexedEndpoint, index: EndpointIndex): boolean {
   if (sp.policy.kind === 'NetworkPolicy' && e.kind !== 'wep') return false;
-  return index.inScope(e, sp.scope);
+  return index.memberKeys(sp.scope).has(e.key);
+}
+
+/**
+ * Policies of `table` selecting `e` for `dir`, in order; memoised so both
+ * families share one evaluation per endpoint.
+ */
+export class PolicySelection {
+  private readonly memo = new Map<string, SortedPolicy[]>();
+
+  constructor(
+    private readonly sorted: readonly SortedPolicy[],
+    private readonly index: EndpointIndex,
+  ) {}
+
+  applicable(e: IndexedEndpoint, dir: 'pi' | 'po', table: PolicyTable, forwardOnly: boolean): SortedPolicy[] {
+    const k = `${e.key}|${dir}|${table}|${forwardOnly ? 1 : 0}`;
+    let r = this.memo.get(k);
+    if (r === undefined) {
+      const type = dir === 'pi' ? 'Ingress' : 'Egress';
+      r = this.sorted.filter(
+        (sp) =>
+          sp.table === table &&
+          sp.types.has(type) &&
+          (!forwardOnly || sp.policy.spec.applyOnForward === true) &&
+          selects(sp, e, this.index),
+      );
+      this.memo.set(k, r);
+    }
+    return r;
+  }
 }
 
 export interface TierGroup {
