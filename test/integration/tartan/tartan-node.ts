@@ -23,6 +23,9 @@ export interface TartanPeer {
   families?: ('ipv4-unicast' | 'ipv6-unicast')[];
   localAsn?: number;
   name?: string;
+  /** Our route-reflector client (needs routeReflectorClusterID in `extra`). */
+  rrClient?: boolean;
+  nextHopMode?: 'Auto' | 'Self' | 'Keep';
 }
 
 export interface TartanOriginate {
@@ -96,6 +99,8 @@ export class TartanNode {
         };
         if (a.med !== undefined) e.med = a.med;
         if (a.localPref !== undefined) e.localPref = a.localPref;
+        if (a.originatorId !== undefined) e.originatorId = a.originatorId;
+        if (a.clusterList !== undefined) e.clusterList = a.clusterList;
         return e;
       })
       .sort((x, y) => x.prefix.localeCompare(y.prefix) || x.fromPeer.localeCompare(y.fromPeer));
@@ -142,6 +147,8 @@ function renderConfig(host: Host, opts: TartanOptions, socket: string): string {
       ...(p.holdTime !== undefined ? { holdTime: p.holdTime } : {}),
       ...(p.families ? { families: p.families } : {}),
       ...(p.localAsn ? { localASNumber: p.localAsn } : {}),
+      ...(p.rrClient ? { routeReflectorClient: true } : {}),
+      ...(p.nextHopMode ? { nextHopMode: p.nextHopMode } : {}),
     })),
     originate: opts.originate ?? [],
     ...opts.extra,

@@ -199,7 +199,7 @@ spec: {cidr: "fd00::/48", blockSize: 120}
       allowedUses: ['Workload', 'Tunnel'], assignmentMode: 'Automatic',
     });
     expect(v6.spec.blockSize).toBe(120);
-    expect(withDefaults({ ...v6, spec: { cidr: 'fd00::/48' } }).spec.blockSize).toBe(122);
+    expect(withDefaults<IPPool>({ ...v6, spec: { cidr: 'fd00::/48' } }).spec.blockSize).toBe(122);
   });
 
   const policy = (spec: NetworkPolicy['spec']): NetworkPolicy => ({ apiVersion: v3, kind: 'NetworkPolicy', metadata: { name: 'p' }, spec });
