@@ -17,7 +17,7 @@
  *   GoBGP  `gobgp neighbor <sender> -j` afi_safis[].state.accepted (received if absent)
  *   Tartan control API status() peers[].families[ipv4-unicast].received (Adj-RIB-In count)
  */
-import { chownSync, mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { type Host, type ProcessHandle, sleep, waitFor } from '../../test/integration/harness';
@@ -287,12 +287,28 @@ async function startGobgp(host: Host, o: StartOptions): Promise<RunningDaemon> {
 
 // ---------------------------------------------------------------- Tartan
 
+const TARTAN_DIST = join(__dirname, '../../dist');
+
+/**
+ * Does the built tartan-node program the kernel? True once dist/ has the
+ * `fib` config section (src/config/load.ts `top.child('fib')`, kernel FIB in
+ * src/bgp/fib, rtnetlink protocol 201, table 254 by default, enabled by default).
+ * An older build rejects an unknown `fib` key, so it must not be sent then.
+ */
+export function tartanHasFib(): boolean {
+  const load = join(TARTAN_DIST, 'config/load.js');
+  return existsSync(load) && readFileSync(load, 'utf8').includes("child('fib')") && existsSync(join(TARTAN_DIST, 'bgp/fib/kernel-fib.js'));
+}
+
 async function startTartanBench(host: Host, o: StartOptions): Promise<RunningDaemon> {
+  const hasFib = tartanHasFib();
+  // rib runs: kernel programming off (it is on by default); fib runs: the daemon's defaults.
+  const fibCfg = hasFib && o.mode === 'rib' ? { fib: { enabled: false } } : {};
   const node: TartanNode = await startTartan(host, {
     asn: LOCAL_AS,
     peers: [{ address: o.sender, asn: SENDER_AS, passive: true, families: ['ipv4-unicast'] }],
     // The driver's default is debug logging, which a benchmark should not pay for.
-    extra: { log: { level: 'info', format: 'json' }, ...(o.tartanExtra ?? {}) },
+    extra: { log: { level: 'info', format: 'json' }, ...fibCfg, ...(o.tartanExtra ?? {}) },
   });
   const proc: ProcessHandle = node.proc;
   return {
@@ -301,7 +317,8 @@ async function startTartanBench(host: Host, o: StartOptions): Promise<RunningDae
     memPids: [{ name: 'tartan-node', pid: proc.pid }],
     nsPid: proc.pid,
     countMethod: 'control API status(): peers[sender].families[ipv4-unicast].received',
-    fib: 'auto',
+    // With a FIB in the build, wait for it like BIRD/FRR; otherwise detect (n/a after a grace period).
+    fib: o.mode === 'fib' ? (hasFib ? true : 'auto') : false,
     async ribCount() {
       const s = await node.status();
       const p = s.peers.find((x) => x.address === o.sender);

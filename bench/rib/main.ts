@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Lab, sleep, type Host, type ProcessHandle } from '../../test/integration/harness';
-import { daemonVersions, startDaemon, LOCAL_AS, SENDER_AS, type DaemonKind, type Mode, type RunningDaemon } from './daemons';
+import { daemonVersions, startDaemon, tartanHasFib, LOCAL_AS, SENDER_AS, type DaemonKind, type Mode, type RunningDaemon } from './daemons';
 import { fibPrefixes, readMem } from './probes';
 import { benchPrefixes, type SenderArgs } from './sender';
 import { renderTable } from './report';
@@ -504,6 +504,7 @@ async function benchmark(): Promise<void> {
   const mach = machine();
   const versions = await daemonVersions();
   log(`machine ${JSON.stringify(mach)}`);
+  if (o.daemons.includes('tartan')) log(`tartan-node build ${tartanHasFib() ? 'has' : 'has NO'} kernel FIB (dist/bgp/fib)`);
   const results: RunResult[] = [];
   const plan: { kind: DaemonKind; mode: Mode }[] = [];
   for (const d of o.daemons) {
@@ -536,6 +537,7 @@ async function benchmark(): Promise<void> {
     machine: mach,
     loadavgAtEnd: loadavg(),
     versions,
+    tartanHasFib: o.daemons.includes('tartan') ? tartanHasFib() : undefined,
     options: o,
     method: {
       session: `eBGP, sender AS ${SENDER_AS} -> daemon AS ${LOCAL_AS}, daemon passive, sender in its own namespace`,

@@ -29,6 +29,7 @@ export function renderTable(summary: Summary[], doc: { machine: Record<string, u
     'vs BIRD',
     'FIB s',
     'vs BIRD',
+    'res ms',
     'FIB-run B/route',
     'sender write s',
   ];
@@ -47,6 +48,7 @@ export function renderTable(summary: Summary[], doc: { machine: Record<string, u
       isBird && s.bytesPerRoute !== undefined ? '1.0x' : ratio(s.bytesPerRoute, bird?.bytesPerRoute),
       fmtS(s.fibS, s.fibStatus),
       isBird && s.fibS !== undefined ? '1.0x' : ratio(s.fibS, bird?.fibS),
+      s.fibResolutionMs !== undefined && s.daemon !== 'ip-batch' ? s.fibResolutionMs.toFixed(0) : '',
       s.fibBytesPerRoute !== undefined ? s.fibBytesPerRoute.toFixed(0) : '-',
       s.senderWriteS !== undefined ? `${s.senderWriteS.toFixed(3)}${s.injectionRatio !== undefined && s.injectionRatio > 0.8 ? ' (!)' : ''}` : '-',
     ]);

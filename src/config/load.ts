@@ -89,6 +89,16 @@ export function validateConfig(raw: unknown): NodeConfig {
   };
   listenReader.rejectUnknown();
 
+  const fibReader = top.child('fib');
+  const fib = {
+    enabled: fibReader.boolean('enabled', true),
+    table: fibReader.integer('table', 1, 0xfffffffe, 254),
+    metric: fibReader.integer('metric', 0, 0xffffffff, 32),
+    resyncIntervalSeconds: fibReader.integer('resyncIntervalSeconds', 0, 86400, 90),
+    startupHoldSeconds: fibReader.integer('startupHoldSeconds', 0, 3600, 10),
+  };
+  fibReader.rejectUnknown();
+
   const controlSocket = top.string('controlSocket', DEFAULT_CONTROL_SOCKET);
 
   const logReader = top.child('log');
@@ -128,7 +138,7 @@ export function validateConfig(raw: unknown): NodeConfig {
   const originate = top.list('originate').map(({ value, path }) => readOriginate(value, path));
   top.rejectUnknown();
 
-  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, controlSocket, log, bgp, peers, originate };
+  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, controlSocket, log, bgp, peers, originate };
 }
 
 /** RFC 4271 §4.2: hold time is 0 or at least 3 seconds. */

@@ -25,6 +25,7 @@ export interface NodeConfig {
    */
   routeReflectorClusterID?: string;
   listen: ListenConfig;
+  fib: FibConfig;
   controlSocket: string;
   log: LogConfig;
   bgp: BgpTimersConfig;
@@ -38,6 +39,19 @@ export interface ListenConfig {
   port: number;
   /** false: never accept, only connect out (Calico bindMode has no such knob; this is for tests and RR-less setups). */
   enabled: boolean;
+}
+
+/** Best BGP routes into the kernel (BIRD's kernel protocol). */
+export interface FibConfig {
+  enabled: boolean;
+  /** Routing table id; 254 is main. */
+  table: number;
+  /** Metric (RTA_PRIORITY) of installed routes; BIRD's kernel protocol uses 32. */
+  metric: number;
+  /** Read the kernel back and repair drift this often; 0 = never. */
+  resyncIntervalSeconds: number;
+  /** Longest wait at start-up for peers' End-of-RIB before the first reconcile. */
+  startupHoldSeconds: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';

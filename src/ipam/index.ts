@@ -17,3 +17,4 @@ export { DEFAULT_IPAM_CONFIG } from './model';
 export { blockCidrFor, ordinalToIp, ipToOrdinal, blocksOfPool, freeBlocks } from './blocks';
 export { blockKey, affinityKey, handleKey, blockPrefix, affinityPrefix, IPAM_PREFIX, IPAM_CONFIG_KEY, HANDLE_PREFIX } from './keys';
 export { IpamError, IPAM_EXHAUSTED, IPAM_CONFLICT, IPAM_INVALID } from './errors';
+export { affinitySource, decodeAffinity, type NodeBlockAffinity } from './sources';

@@ -448,6 +448,9 @@ export class RibEngine {
     if (!this.opts.fib) return;
     const hops = new Set<string>();
     for (const i of multipath) {
+      // Our own originated routes are not kernel routes of ours (they are blackholes or
+      // workload routes that other parts of the node own).
+      if (this.sources[this.candSource[i]!]!.info.summary.local) continue;
       const hop = this.attrs.get(this.candAttr[i]!).nextHops[0];
       if (hop) hops.add(hop);
     }

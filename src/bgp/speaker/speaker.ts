@@ -29,6 +29,8 @@ interface PeerEntry {
   peer: Peer;
   source: number;
   log: Logger;
+  /** Families whose End-of-RIB arrived in the current session (RFC 4724 §2). */
+  endOfRib: Set<Family>;
 }
 
 /** How long stop() waits for Ceases to reach the wire before giving up. */
@@ -105,6 +107,20 @@ export class Speaker {
     clearTimeout(timer);
   }
 
+  /**
+   * Initial convergence: every enabled peer is Established and has sent
+   * End-of-RIB for every negotiated family, and the engine is idle. The
+   * kernel FIB waits for this before its first reconcile.
+   */
+  converged(): boolean {
+    for (const e of this.peers.values()) {
+      if (!e.config.enabled) continue;
+      const n = e.peer.negotiated;
+      if (!n || !n.families.every((f) => e.endOfRib.has(f))) return false;
+    }
+    return true;
+  }
+
   /** Resolves when the engine has decided and sent everything queued (tests, benchmarks). */
   idle(): Promise<void> {
     return this.engine.idle();
@@ -149,7 +165,7 @@ export class Speaker {
       summary: { local: false, ibgp: localAs === pc.asNumber, routerId: 0, addressKey: addressSortKey(pc.peerIP) },
       origin: { local: false, ibgp: localAs === pc.asNumber, fromRrClient: pc.routeReflectorClient, peerRouterId: '0.0.0.0', localAs },
     });
-    const entry: PeerEntry = { config: pc, peer, source, log };
+    const entry: PeerEntry = { config: pc, peer, source, log, endOfRib: new Set() };
     peer.on('event', (e) => this.onPeerEvent(entry, e));
     this.peers.set(pc.peerIP, entry);
     return entry;
@@ -262,6 +278,7 @@ export class Speaker {
   }
 
   private onEstablished(entry: PeerEntry, n: Negotiated): void {
+    entry.endOfRib.clear();
     entry.log.info(
       `Established: ${n.ibgp ? 'iBGP' : 'eBGP'} AS${n.localAs} -> AS${n.peerAs}, peer router ID ${n.peerBgpId}, ` +
         `hold ${n.holdTime} s, keepalive ${n.keepaliveTime} s, families ${n.families.join(' ') || 'none'}`,
@@ -298,6 +315,7 @@ export class Speaker {
     for (const err of update.errors ?? []) entry.log.warn(`malformed UPDATE handled per RFC 7606 (${err.action}): ${err.message}`);
     const eor = endOfRibFamily(update);
     if (eor) {
+      entry.endOfRib.add(eor);
       entry.log.info(`End-of-RIB for ${eor}: ${this.engine.counts(entry.source, eor).received} route(s) received`);
       return;
     }

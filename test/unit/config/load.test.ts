@@ -63,6 +63,10 @@ describe('node config', () => {
     ['routerId: 1.1.1.1\nlisten: {port: 0}', 'listen.port', 'out of range 1..65535'],
     ['routerId: 1.1.1.1\nlog: {level: loud}', 'log.level', 'must be one of error, warn, info, debug'],
     ['routerId: 1.1.1.1\npeers: {a: 1}', 'peers', 'must be a list'],
+    ['routerId: 1.1.1.1\npeers:\n  - {peerIP: 10.0.0.1, asNumber: 64512, routeReflectorClient: true}', 'peers[0].routeReflectorClient', 'needs routeReflectorClusterID'],
+    ['routerId: 1.1.1.1\nrouteReflectorClusterID: 1.1.1.1\npeers:\n  - {peerIP: 10.0.0.1, asNumber: 1, routeReflectorClient: true}', 'peers[0].routeReflectorClient', 'must be an iBGP peer'],
+    ['routerId: 1.1.1.1\npeers:\n  - {peerIP: 10.0.0.1, asNumber: 1, nextHopMode: self}', 'peers[0].nextHopMode', 'must be one of Auto, Self, Keep'],
+    ['routerId: 1.1.1.1\nfib: {table: 0}', 'fib.table', 'out of range'],
     ['- just\n- a list', '', 'must be a mapping'],
   ])('rejects %j at %s', (text, path, problem) => {
     const err = errorOf(text);
@@ -87,7 +91,7 @@ describe('node config', () => {
 
   it('example file documents every field the loader reads', () => {
     const text = readFileSync(EXAMPLE, 'utf8');
-    for (const field of ['nodeName', 'asNumber', 'routerId', 'ipv4Address', 'ipv6Address', 'listen', 'controlSocket', 'log', 'holdTime', 'keepaliveTime', 'connectRetryTime', 'gracefulRestartTime', 'peerIP', 'passive', 'families', 'sourceAddress', 'localASNumber', 'enabled', 'originate', 'nextHop', 'med', 'localPref', 'communities', 'largeCommunities']) {
+    for (const field of ['nodeName', 'asNumber', 'routerId', 'ipv4Address', 'ipv6Address', 'listen', 'controlSocket', 'log', 'holdTime', 'keepaliveTime', 'connectRetryTime', 'gracefulRestartTime', 'peerIP', 'passive', 'families', 'sourceAddress', 'localASNumber', 'enabled', 'originate', 'nextHop', 'med', 'localPref', 'communities', 'largeCommunities', 'fib', 'resyncIntervalSeconds', 'startupHoldSeconds', 'routeReflectorClusterID', 'routeReflectorClient', 'nextHopMode']) {
       expect(text).toContain(`${field}:`);
     }
   });

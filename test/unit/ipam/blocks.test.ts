@@ -53,3 +53,16 @@ describe('IPAM keys (Calico layout)', () => {
     expect(parseAffinityKey('/calico/ipam/v2/host/node-1')).toBeUndefined();
   });
 });
+
+describe('affinity sync source', () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { affinitySource, decodeAffinity } = require('../../../src/ipam') as typeof import('../../../src/ipam');
+  const key = '/calico/ipam/v2/host/n1/ipv4/block/10.0.0.64-26';
+  it('decodes Calico affinity values (empty means confirmed)', () => {
+    expect(affinitySource('n1').prefix).toBe('/calico/ipam/v2/host/n1/ipv4/block/');
+    expect(decodeAffinity({ key, value: '' })).toEqual({ ok: true, value: { node: 'n1', cidr: '10.0.0.64/26', state: 'confirmed' } });
+    expect(decodeAffinity({ key, value: '{"state":"pending","deleted":false}' })).toEqual({ ok: true, value: { node: 'n1', cidr: '10.0.0.64/26', state: 'pending' } });
+    expect(decodeAffinity({ key, value: '{x' })).toMatchObject({ ok: false });
+    expect(decodeAffinity({ key, value: '{"state":"odd"}' })).toEqual({ ok: false, reason: 'unknown state "odd"' });
+  });
+});
