@@ -24,7 +24,7 @@ import { type Host, type ProcessHandle, sleep, waitFor } from '../../test/integr
 import { startTartan, type TartanNode } from '../../test/integration/tartan/tartan-node';
 import { BirdSocket, FrrVtySocket } from './probes';
 
-export type DaemonKind = 'tartan' | 'bird' | 'frr' | 'gobgp';
+export type DaemonKind = 'tartan' | 'bird' | 'frr' | 'gobgp' | 'sink';
 export type Mode = 'rib' | 'fib';
 
 export const LOCAL_AS = 65000;
@@ -47,6 +47,8 @@ export interface RunningDaemon {
   nsPid: number;
   /** Routes from the sender in the daemon's RIB, by the method in the file header. */
   ribCount(): Promise<number>;
+  /** Exact completion time (ms epoch) when the "daemon" reports it itself (the sink). */
+  doneAt?(): number | undefined;
   /** A second, independent count after the run (recorded in the JSON as a sanity check). */
   verify(): Promise<string>;
   /** Short free-form description of the count method, for the report. */
@@ -335,6 +337,49 @@ async function startTartanBench(host: Host, o: StartOptions): Promise<RunningDae
   };
 }
 
+// ---------------------------------------------------------------- sink (calibration)
+
+async function startSink(host: Host, o: StartOptions): Promise<RunningDaemon> {
+  if (o.mode !== 'rib') throw new Error('the sink has no FIB mode');
+  const logFile = join(host.dir, 'sink.jsonl');
+  const args = { sink: true, local: host.addr('ipv4'), port: 179, asn: LOCAL_AS, routerId: host.addr('ipv4') };
+  const proc = host.spawn([process.execPath, '-r', join(__dirname, 'ts-hook.js'), join(__dirname, 'sender.ts'), JSON.stringify(args)], { logFile });
+  const events = (): { ev: string; t?: number }[] =>
+    existsSync(logFile)
+      ? readFileSync(logFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { ev: string; t?: number })
+      : [];
+  await waitFor(
+    () => {
+      if (!proc.running) throw new Error(`sink exited: ${tail(logFile)}`);
+      return events().some((e) => e.ev === 'listening');
+    },
+    { what: 'sink listening', timeoutMs: 15_000, intervalMs: 20 },
+  );
+  const eor = (): number | undefined => events().find((e) => e.ev === 'eor')?.t;
+  return {
+    kind: 'sink',
+    mode: o.mode,
+    memPids: [{ name: 'sink', pid: proc.pid }],
+    nsPid: proc.pid,
+    countMethod: 'sink: End-of-RIB arrival time, reported by the sink itself (exact)',
+    fib: false,
+    doneAt: eor,
+    async ribCount() {
+      return eor() !== undefined ? Number.MAX_SAFE_INTEGER : 0;
+    },
+    async verify() {
+      return JSON.stringify(events().find((e) => e.ev === 'eor') ?? null);
+    },
+    logTail: () => tail(logFile),
+    async stop() {
+      await proc.stop();
+    },
+  };
+}
+
 export async function startDaemon(kind: DaemonKind, host: Host, o: StartOptions): Promise<RunningDaemon> {
   switch (kind) {
     case 'bird':
@@ -345,6 +390,8 @@ export async function startDaemon(kind: DaemonKind, host: Host, o: StartOptions)
       return startGobgp(host, o);
     case 'tartan':
       return startTartanBench(host, o);
+    case 'sink':
+      return startSink(host, o);
   }
 }
 

@@ -35,7 +35,7 @@ export interface Options {
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     ns: [100_000, 1_000_000],
-    daemons: ['tartan', 'bird', 'frr', 'gobgp'],
+    daemons: ['sink', 'tartan', 'bird', 'frr', 'gobgp'],
     repeat: 1,
     pollMs: 25,
     gobgpPollMs: 100,
@@ -62,7 +62,7 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--daemons':
         o.daemons = val().split(',') as DaemonKind[];
-        for (const d of o.daemons) if (!['tartan', 'bird', 'frr', 'gobgp'].includes(d)) throw new Error(`unknown daemon ${d}`);
+        for (const d of o.daemons) if (!['tartan', 'bird', 'frr', 'gobgp', 'sink'].includes(d)) throw new Error(`unknown daemon ${d}`);
         break;
       case '--repeat':
         o.repeat = Number(val());
@@ -345,6 +345,8 @@ async function runOnce(o: Options, kind: DaemonKind, mode: Mode, n: number, rep:
     const bracket = (tr: PollTrace): Bracket | undefined =>
       tr.hit === undefined ? undefined : { s: (tr.hit - est) / 1000, lowerS: ((tr.prevSend ?? tr.hit) - est) / 1000 };
     res.rib = bracket(ribTr);
+    const exact = daemon.doneAt?.();
+    if (res.rib && exact !== undefined) res.rib = { s: (exact - est) / 1000, lowerS: (exact - est) / 1000 };
     res.ribPollMeanMs = ribTr.gaps.length ? ribTr.gaps.reduce((a, b) => a + b, 0) / ribTr.gaps.length : undefined;
     if (wantFib) {
       if (fibTr === 'n/a') res.fib = 'n/a (not implemented)';
@@ -432,7 +434,7 @@ export interface Summary {
   fibResolutionMs?: number;
   fibBytesPerRoute?: number;
   senderWriteS?: number;
-  /** sender write time / RIB time; near 1 means the run measured injection. */
+  /** sink floor / RIB time for the same N; near 1 means the run measured the sender, not the daemon. */
   injectionRatio?: number;
   runs: number;
 }
@@ -452,10 +454,7 @@ function summarise(results: RunResult[], daemons: string[], ns: number[]): Summa
         s.peakRssMb = median(okRib.map((r) => (r.peakRssKb ?? 0) / 1024));
         s.bytesPerRoute = median(okRib.map((r) => r.bytesPerRoute ?? 0));
         const w = okRib.filter((r) => r.sender?.writeS !== undefined);
-        if (w.length) {
-          s.senderWriteS = median(w.map((r) => r.sender?.writeS as number));
-          s.injectionRatio = s.senderWriteS / s.ribS;
-        }
+        if (w.length) s.senderWriteS = median(w.map((r) => r.sender?.writeS as number));
         s.ribStatus = okRib.length === rib.length ? 'ok' : `${okRib.length}/${rib.length} ok`;
       } else s.ribStatus = rib.length ? (rib.some((r) => r.status === 'timeout') ? 'timeout' : 'error') : 'n/a';
       const okFib = fib.filter((r) => typeof r.fib === 'object');
@@ -466,9 +465,14 @@ function summarise(results: RunResult[], daemons: string[], ns: number[]): Summa
         s.fibStatus = okFib.length === fib.length ? 'ok' : `${okFib.length}/${fib.length} ok`;
       } else if (fib.some((r) => r.fib === 'n/a (not implemented)')) s.fibStatus = 'n/a (not implemented)';
       else if (d === 'gobgp') s.fibStatus = 'n/a (no FIB)';
+      else if (d === 'sink') s.fibStatus = '-';
       else s.fibStatus = fib.length ? (fib.some((r) => r.status === 'timeout' || r.fib === 'timeout') ? 'timeout' : 'error') : 'n/a';
       out.push(s);
     }
+  }
+  for (const s of out) {
+    const floor = out.find((x) => x.daemon === 'sink' && x.n === s.n)?.ribS;
+    if (floor !== undefined && s.ribS !== undefined && s.daemon !== 'sink') s.injectionRatio = floor / s.ribS;
   }
   return out;
 }
@@ -510,7 +514,7 @@ async function benchmark(): Promise<void> {
   for (const d of o.daemons) {
     plan.push({ kind: d, mode: 'rib' });
     // Tartan's FIB run: tartan-node + --tartan-fib-extra; "n/a (not implemented)" if no route reaches the kernel.
-    if (o.fib && d !== 'gobgp') plan.push({ kind: d, mode: 'fib' });
+    if (o.fib && d !== 'gobgp' && d !== 'sink') plan.push({ kind: d, mode: 'fib' });
   }
   for (const n of o.ns) {
     for (let rep = 0; rep < o.repeat; rep++) {

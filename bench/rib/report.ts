@@ -37,20 +37,21 @@ export function renderTable(summary: Summary[], doc: { machine: Record<string, u
   for (const s of summary) {
     const bird = summary.find((x) => x.daemon === 'bird' && x.n === s.n);
     const isBird = s.daemon === 'bird';
+    const flag = s.injectionRatio !== undefined && s.injectionRatio > 0.5 ? ' (!)' : '';
     rows.push([
-      s.daemon,
+      s.daemon === 'sink' ? 'sink (floor)' : s.daemon,
       s.n >= 1e6 ? `${s.n / 1e6}M` : `${s.n / 1e3}k`,
-      s.daemon === 'ip-batch' ? '-' : fmtS(s.ribS, s.ribStatus),
-      isBird ? '1.0x' : ratio(s.ribS, bird?.ribS),
+      s.daemon === 'ip-batch' ? '-' : `${fmtS(s.ribS, s.ribStatus)}${flag}`,
+      isBird ? '1.0x' : s.daemon === 'ip-batch' ? '' : ratio(s.ribS, bird?.ribS),
       s.ribResolutionMs !== undefined ? s.ribResolutionMs.toFixed(0) : '',
-      s.peakRssMb !== undefined ? s.peakRssMb.toFixed(1) : '-',
-      s.bytesPerRoute !== undefined ? s.bytesPerRoute.toFixed(0) : '-',
-      isBird && s.bytesPerRoute !== undefined ? '1.0x' : ratio(s.bytesPerRoute, bird?.bytesPerRoute),
+      s.peakRssMb !== undefined && s.daemon !== 'sink' ? s.peakRssMb.toFixed(1) : '-',
+      s.bytesPerRoute !== undefined && s.daemon !== 'sink' ? s.bytesPerRoute.toFixed(0) : '-',
+      isBird && s.bytesPerRoute !== undefined ? '1.0x' : s.daemon === 'sink' ? '' : ratio(s.bytesPerRoute, bird?.bytesPerRoute),
       fmtS(s.fibS, s.fibStatus),
       isBird && s.fibS !== undefined ? '1.0x' : ratio(s.fibS, bird?.fibS),
       s.fibResolutionMs !== undefined && s.daemon !== 'ip-batch' ? s.fibResolutionMs.toFixed(0) : '',
       s.fibBytesPerRoute !== undefined ? s.fibBytesPerRoute.toFixed(0) : '-',
-      s.senderWriteS !== undefined ? `${s.senderWriteS.toFixed(3)}${s.injectionRatio !== undefined && s.injectionRatio > 0.8 ? ' (!)' : ''}` : '-',
+      s.senderWriteS !== undefined ? s.senderWriteS.toFixed(3) : '-',
     ]);
   }
   const m = doc.machine;
@@ -61,7 +62,9 @@ export function renderTable(summary: Summary[], doc: { machine: Record<string, u
       .join('; ')}`,
     `runs per cell: ${summary[0]?.runs ?? 0} (medians). Times from the sender's Established; "res ms" = poll bracket (first poll seeing N minus the previous poll).`,
     'B/route = (VmHWM - idle VmRSS) / N of bgpd | bird | gobgpd | tartan-node (RIB run); FIB-run B/route adds zebra for FRR.',
-    '(!) = sender write time > 0.8 x RIB time: that cell measured injection as much as the daemon.',
+    'sink (floor) = a do-nothing BGP receiver: Established -> End-of-RIB arrival, the time the sender + TCP alone take (exact, not polled).',
+    '(!) = RIB time < 2 x the sink floor: that cell measured the sender/TCP as much as the daemon (bgperf2 warning).',
+    'sender write s = Established -> last byte accepted by the sender\'s kernel socket (TCP buffers absorb MBs: a lower bound, not delivery).',
     '',
     pad(rows),
   ];

@@ -24,7 +24,7 @@
  *   {ev:"notification", t, code, subcode} {ev:"closed", t} {ev:"error", t, message}
  * Times are Date.now() (wall clock, same clock as the parent).
  */
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import {
   CapabilityCode,
   decodeMessage,
@@ -229,4 +229,74 @@ function main(): void {
   });
 }
 
-if (require.main === module) main();
+/**
+ * SINK mode (`{"sink": true, ...}`): the calibration "daemon". Listens on
+ * `local`:`port`, answers OPEN/KEEPALIVE like a passive speaker, and only
+ * frames what arrives (no decoding of UPDATEs); reports `{ev:"eor", t,
+ * updates, bytes}` when End-of-RIB arrives. Established → EoR at the sink is
+ * the floor the sender, node and TCP put under every daemon's time.
+ */
+export interface SinkArgs {
+  sink: true;
+  local: string;
+  port: number;
+  asn: number;
+  routerId: string;
+}
+
+function sink(a: SinkArgs): void {
+  const keepalive = encodeMessage({ type: MessageType.KEEPALIVE }, DEFAULT_CODEC_OPTIONS);
+  const open = encodeMessage(
+    {
+      type: MessageType.OPEN,
+      version: 4,
+      myAs: a.asn <= 0xffff ? a.asn : 23456,
+      holdTime: 240,
+      bgpId: a.routerId,
+      capabilities: [
+        { code: CapabilityCode.MULTIPROTOCOL, afi: 1, safi: 1 },
+        { code: CapabilityCode.ROUTE_REFRESH },
+        { code: CapabilityCode.FOUR_OCTET_AS, asn: a.asn },
+      ],
+    },
+    DEFAULT_CODEC_OPTIONS,
+  );
+  const srv = createServer((sock) => {
+    srv.close();
+    const framer = new MessageFramer();
+    let updates = 0;
+    let bytes = 0;
+    let kaTimer: NodeJS.Timeout | undefined;
+    sock.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      for (const m of framer.push(chunk)) {
+        const type = m[18];
+        if (type === MessageType.UPDATE) {
+          updates++;
+          // End-of-RIB for IPv4 unicast: an UPDATE with nothing in it (RFC 4724 §2).
+          if (m.length === 23) emit({ ev: 'eor', t: Date.now(), updates: updates - 1, bytes });
+        } else if (type === MessageType.OPEN) {
+          sock.write(open);
+          sock.write(keepalive);
+          kaTimer = setInterval(() => sock.write(keepalive), 60_000);
+        } else if (type === MessageType.KEEPALIVE) {
+          // nothing: the sender times Established on its side
+        }
+      }
+    });
+    sock.on('error', (e) => emit({ ev: 'error', t: Date.now(), message: e.message }));
+    sock.on('close', () => {
+      if (kaTimer) clearInterval(kaTimer);
+      emit({ ev: 'closed', t: Date.now() });
+      process.exit(0);
+    });
+  });
+  srv.listen(a.port, a.local, () => emit({ ev: 'listening', t: Date.now() }));
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+if (require.main === module) {
+  const arg = process.argv[2];
+  if (arg !== undefined && (JSON.parse(arg) as { sink?: boolean }).sink) sink(JSON.parse(arg) as SinkArgs);
+  else main();
+}

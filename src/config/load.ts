@@ -8,6 +8,8 @@ import { ConfigError } from './errors';
 import { FieldReader, describe } from './fields';
 import { parseCommunity, parseLargeCommunity } from '../bgp/policy/communities';
 import type { NodeConfig, OriginateEntry, PeerConfigEntry, BgpTimersConfig } from './types';
+import type { NamedBgpFilter } from '../bgp/policy/bgp-filter';
+import { checkResource } from '../datastore/resources/validate';
 
 /** Calico's default AS number (BGPConfiguration asNumber). */
 export const DEFAULT_AS_NUMBER = 64512;
@@ -136,9 +138,15 @@ export function validateConfig(raw: unknown): NodeConfig {
   }
 
   const originate = top.list('originate').map(({ value, path }) => readOriginate(value, path));
+  const bgpFilters = top.list('bgpFilters').map(({ value, path }) => readBgpFilter(value, path));
+  const filterNames = new Set(bgpFilters.map((f) => f.name));
+  for (const [i, p] of peers.entries()) {
+    const j = p.filters.findIndex((f) => !filterNames.has(f));
+    if (j >= 0) throw new ConfigError(`peers[${i}].filters[${j}]`, `no bgpFilters entry is named "${p.filters[j]}"`);
+  }
   top.rejectUnknown();
 
-  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, controlSocket, log, bgp, peers, originate };
+  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, controlSocket, log, bgp, peers, originate, bgpFilters };
 }
 
 /** RFC 4271 §4.2: hold time is 0 or at least 3 seconds. */
@@ -167,6 +175,10 @@ function readPeer(value: unknown, path: string, defaults: BgpTimersConfig): Peer
     enabled: r.boolean('enabled', true),
     routeReflectorClient: r.boolean('routeReflectorClient', false),
     nextHopMode: r.oneOf('nextHopMode', ['Auto', 'Self', 'Keep'] as const, 'Auto'),
+    filters: r.list('filters').map(({ value: v, path: p }) => {
+      if (typeof v !== 'string' || !v) throw new ConfigError(p, `must be a filter name, got ${describe(v)}`);
+      return v;
+    }),
   };
   if (peer.sourceAddress !== undefined && ipFamily(peer.sourceAddress) !== ipFamily(peerIP)) {
     throw new ConfigError(r.fieldPath('sourceAddress'), `${peer.sourceAddress} is not of the same family as peerIP ${peerIP}`);
@@ -189,6 +201,20 @@ function readFamilies(r: FieldReader, fallback: Family[]): Family[] {
   }
   if (out.length === 0) throw new ConfigError(r.fieldPath('families'), 'must name at least one family');
   return out;
+}
+
+/** A Calico BGPFilter as {name, spec}, validated by the same rules as the datastore's BGPFilter resource. */
+function readBgpFilter(value: unknown, path: string): NamedBgpFilter {
+  const r = FieldReader.of(value, path);
+  const name = r.string('name');
+  const spec = r.raw('spec') ?? {};
+  r.rejectUnknown();
+  const check = checkResource({ apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name }, spec });
+  if (!check.ok) {
+    const p = check.problems[0]!;
+    throw new ConfigError(p.path.startsWith('metadata.name') ? `${path}.name` : `${path}.${p.path}`, p.message);
+  }
+  return { name, spec: spec as NamedBgpFilter['spec'] };
 }
 
 function readOriginate(value: unknown, path: string): OriginateEntry {

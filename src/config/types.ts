@@ -1,4 +1,5 @@
 import type { Family } from '../bgp/wire/types';
+import type { NamedBgpFilter } from '../bgp/policy/bgp-filter';
 
 /**
  * The node config file (`tartan-node --config FILE`), after validation and
@@ -31,6 +32,8 @@ export interface NodeConfig {
   bgp: BgpTimersConfig;
   peers: PeerConfigEntry[];
   originate: OriginateEntry[];
+  /** Calico BGPFilter definitions (name + spec), referenced by peers[].filters. */
+  bgpFilters: NamedBgpFilter[];
 }
 
 export interface ListenConfig {
@@ -91,6 +94,8 @@ export interface PeerConfigEntry {
   routeReflectorClient: boolean;
   /** Calico BGPPeer nextHopMode: Auto (RFC behaviour), Self, or Keep. */
   nextHopMode: 'Auto' | 'Self' | 'Keep';
+  /** Names of bgpFilters applied to this peer, in order (Calico BGPPeer spec.filters). */
+  filters: string[];
 }
 
 export interface OriginateEntry {

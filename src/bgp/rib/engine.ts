@@ -17,6 +17,8 @@ import type { CodecOptions, Family, Nlri, PathAttributes } from '../wire/types';
 import { encodePackedAnnouncements, encodePackedWithdrawals } from '../wire/packed';
 import { encodeEndOfRib } from '../wire';
 import { checkImport, exportRoute, type ExportTarget, type LocalIdentity, type RouteOrigin } from '../policy/rules';
+import { applyOperations } from '../policy/filter-operations';
+import type { CompiledFilter } from '../policy/bgp-filter';
 import { AttrStore } from './attr-store';
 import { selectBest, type Candidate, type DecisionOptions, type SourceSummary } from './decision';
 import { NlriWriter } from './nlri-writer';
@@ -35,12 +37,16 @@ export interface SourceInfo {
   name: string;
   summary: SourceSummary;
   origin: RouteOrigin;
+  /** BGPFilter import rules of this peer (Accept / Reject). */
+  importFilter?: CompiledFilter;
 }
 
 /** An established peer routes are exported to. */
 export interface TargetInfo extends ExportTarget {
   families: readonly Family[];
   codec: CodecOptions;
+  /** BGPFilter export rules of this peer (Accept with operations / Reject). */
+  exportFilter?: CompiledFilter;
   /** Send complete UPDATE messages; resolves when the socket took them (backpressure). */
   send(buffers: Buffer[]): Promise<void>;
 }
@@ -80,7 +86,10 @@ interface FamilyState {
   dirtyCount: number;
 }
 
+/** Adj-RIB-In aux: bit 0 rejected on import, bit 1 by a filter (else a loop), the rest seconds since start. */
 const REJECTED_BIT = 1;
+const FILTERED_BIT = 2;
+const AUX_SHIFT = 2;
 const MULTIPATH_BIT = 0x80000000;
 
 export class RibEngine {
@@ -148,20 +157,33 @@ export class RibEngine {
     const fam = this.families.get(family)!;
     const table = this.adjIn(s, family, 'addPath' in nlri ? nlri.addPath : false);
     const verdict = checkImport(attrs, s.info.origin, this.opts.me);
-    const aux = (Math.floor((Date.now() - this.started) / 1000) << 1) | (verdict.accept ? 0 : REJECTED_BIT);
+    const stamp = Math.floor((Date.now() - this.started) / 1000) << AUX_SHIFT;
+    const filter = s.info.importFilter;
+    const subject = { attrs, fromPeer: !s.info.origin.local, ibgp: s.info.origin.ibgp };
+    let rejected = 0;
     let count = 0;
     // Hold a reference across the loop so releasing a replaced route of the same set cannot free it.
     const attrId = this.attrs.intern(attrs, 1);
     const key = new Uint32Array(table.stride);
     this.forEachKey(family, nlri, key, (len) => {
-      const prev = table.set(key, len, attrId, aux);
-      if (prev !== NONE) this.attrs.release(prev);
+      let bits = verdict.accept ? 0 : REJECTED_BIT;
+      if (!bits && filter) {
+        const v = filter(family, key, len, subject);
+        if (v.decided && !v.accept) bits = REJECTED_BIT | FILTERED_BIT;
+      }
+      const prevSlot = table.findSlot(key, len);
+      if (prevSlot >= 0) {
+        if (table.auxAt(prevSlot) & REJECTED_BIT) rejected--;
+        this.attrs.release(table.valueAt(prevSlot));
+        table.setAt(prevSlot, attrId, stamp | bits);
+      } else table.set(key, len, attrId, stamp | bits);
+      if (bits) rejected++;
       this.markDirty(fam, key, len);
       count++;
     });
     this.attrs.retain(attrId, count);
     this.attrs.release(attrId);
-    if (!verdict.accept) s.rejected.set(family, (s.rejected.get(family) ?? 0) + count);
+    if (rejected !== 0) s.rejected.set(family, (s.rejected.get(family) ?? 0) + rejected);
     this.schedule();
     return count;
   }
@@ -205,6 +227,74 @@ export class RibEngine {
     return n;
   }
 
+  /**
+   * Replace a source's import filter and re-evaluate what it already sent
+   * (its Adj-RIB-In is kept whole, like BIRD's `import table`), so the new
+   * policy applies without a route refresh or a session reset.
+   */
+  setImportFilter(id: number, filter: CompiledFilter | undefined): void {
+    const s = this.source(id);
+    s.info = { ...s.info, importFilter: filter };
+    const loopCache = new Map<number, boolean>();
+    for (const [family, table] of s.adjIn) {
+      const fam = this.families.get(family)!;
+      let delta = 0;
+      table.forEach((key, len, attrId, aux) => {
+        const attrs = this.attrs.get(attrId);
+        let loopOk = loopCache.get(attrId);
+        if (loopOk === undefined) {
+          loopOk = checkImport(attrs, s.info.origin, this.opts.me).accept;
+          loopCache.set(attrId, loopOk);
+        }
+        let bits = loopOk ? 0 : REJECTED_BIT;
+        if (!bits && filter) {
+          const v = filter(family, key, len, { attrs, fromPeer: !s.info.origin.local, ibgp: s.info.origin.ibgp });
+          if (v.decided && !v.accept) bits = REJECTED_BIT | FILTERED_BIT;
+        }
+        if (bits === (aux & (REJECTED_BIT | FILTERED_BIT))) return;
+        // Same key: set() overwrites in place, so the walk is not disturbed.
+        table.set(key, len, attrId, (aux & ~(REJECTED_BIT | FILTERED_BIT)) | bits);
+        delta += (bits & REJECTED_BIT) - (aux & REJECTED_BIT);
+        this.markDirty(fam, key, len);
+      });
+      s.rejected.set(family, (s.rejected.get(family) ?? 0) + delta);
+    }
+    this.schedule();
+  }
+
+  /**
+   * Replace the export filter of an established peer: compare what it has
+   * been sent under the old filter with what the new one gives, and send only
+   * the difference — no session reset.
+   */
+  setExportFilter(id: number, filter: CompiledFilter | undefined): void {
+    const s = this.source(id);
+    const target = s.target;
+    if (!target) return;
+    const old = target.exportFilter;
+    for (const family of target.families) {
+      const fam = this.families.get(family)!;
+      const before: (ExportDecision | undefined)[] = [];
+      fam.loc.forEach((key, len, attrId, aux) => {
+        const from = aux & ~MULTIPATH_BIT;
+        before.push(from === id || !this.sources[from] ? undefined : this.exportFor(attrId, from, id, family, key, len, old ?? null));
+      });
+      this.exportCache.clear();
+      let i = 0;
+      fam.loc.forEach((key, len, attrId, aux) => {
+        const was = before[i++];
+        const from = aux & ~MULTIPATH_BIT;
+        if (from === id || !this.sources[from]) return;
+        const now = this.exportFor(attrId, from, id, family, key, len, filter ?? null);
+        if (now.send && (!was?.send || was.key !== now.key)) this.queueAnnounce(s, family, now, key, len);
+        else if (!now.send && was?.send) this.queueWithdraw(s, family, key, len);
+      });
+      this.exportCache.clear();
+    }
+    target.exportFilter = filter;
+    this.schedule();
+  }
+
   // --- queries ----------------------------------------------------------------
 
   counts(id: number, family: Family): { received: number; accepted: number } {
@@ -224,7 +314,7 @@ export class RibEngine {
   }
 
   /** Routes source `id` sent us, optionally one prefix. */
-  received(id: number, family: Family, prefix?: string): { prefix: string; pathId?: number; attrs: RouteAttributes; since: number; rejected: boolean; best: boolean }[] {
+  received(id: number, family: Family, prefix?: string): { prefix: string; pathId?: number; attrs: RouteAttributes; since: number; rejected: string | undefined; best: boolean }[] {
     const s = this.source(id);
     const table = s.adjIn.get(family);
     if (!table) return [];
@@ -240,8 +330,8 @@ export class RibEngine {
       const r = {
         prefix: cidrFromKey(key, len, fam.words),
         attrs: this.attrs.get(attrId),
-        since: this.started + (aux >>> 1) * 1000,
-        rejected: (aux & REJECTED_BIT) !== 0,
+        since: this.started + (aux >>> AUX_SHIFT) * 1000,
+        rejected: (aux & REJECTED_BIT) === 0 ? undefined : aux & FILTERED_BIT ? 'rejected by import filter' : 'loop detected on import',
         best: bestSource !== NONE && (bestSource & ~MULTIPATH_BIT) === id && fam.loc.get(locKey, len) === attrId,
       };
       if (table.addPath) (r as { pathId?: number }).pathId = key[fam.words];
@@ -263,7 +353,7 @@ export class RibEngine {
       if (from === id) return;
       const src = this.sources[from];
       if (!src) return;
-      const v = exportRoute(this.attrs.get(attrId), src.info.origin, s.target!, family, this.opts.me);
+      const v = this.exportFor(attrId, from, id, family, key, len);
       if (v.send) out.push({ prefix: cidr, attributes: v.attributes, nextHop: v.nextHop });
     });
     return out;
@@ -271,7 +361,7 @@ export class RibEngine {
 
   /** Resolves when every queued change has been decided and sent. */
   idle(): Promise<void> {
-    if (!this.scheduled && !this.flushing && this.totalDirty() === 0) return Promise.resolve();
+    if (!this.scheduled && !this.flushing && this.totalDirty() === 0 && !this.hasPendingOutput()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -333,6 +423,10 @@ export class RibEngine {
     fam.dirtyCount++;
   }
 
+  private hasPendingOutput(): boolean {
+    return this.sources.some((s) => s?.target !== undefined && (s.pending.size > 0 || s.pendingWithdraw.size > 0));
+  }
+
   private totalDirty(): number {
     let n = 0;
     for (const f of this.families.values()) n += f.dirtyCount;
@@ -347,7 +441,7 @@ export class RibEngine {
       if (!this.flushing) {
         this.flushing = this.runBatches().catch((err: unknown) => this.opts.onError?.(err)).finally(() => {
           this.flushing = undefined;
-          if (this.totalDirty() > 0) this.schedule();
+          if (this.totalDirty() > 0 || this.hasPendingOutput()) this.schedule();
           else for (const w of this.idleWaiters.splice(0)) w();
         });
       }
@@ -362,8 +456,9 @@ export class RibEngine {
         if (fam.dirtyCount === 0) continue;
         did += this.decideSlice(family, fam);
       }
-      if (did === 0) return;
+      // Also flushes output queued outside a decision (a changed export filter).
       await this.flushOutput();
+      if (did === 0) return;
       await new Promise<void>((r) => setImmediate(r));
     }
   }
@@ -459,44 +554,70 @@ export class RibEngine {
 
   // --- export -------------------------------------------------------------------
 
-  private exportCache = new Map<string, { send: false } | { send: true; key: string; attributes: PathAttributes; nextHop: string }>();
+  private exportCache = new Map<string, ExportDecision>();
 
-  private exportFor(attrId: number, sourceId: number, targetId: number, family: Family): { send: false } | { send: true; key: string; attributes: PathAttributes; nextHop: string } {
-    const ck = `${family}|${attrId}|${sourceId}|${targetId}`;
-    let v = this.exportCache.get(ck);
-    if (v) return v;
+  /**
+   * How the route (attribute set `attrId` from `sourceId`) goes to target
+   * `targetId`: the export rules, then the target's BGPFilter, with its
+   * operations. Cached per (attribute set, source, target, deciding rule),
+   * so a batch computes each distinct outcome once.
+   */
+  private exportFor(attrId: number, sourceId: number, targetId: number, family: Family, key: Uint32Array, len: number, filterOverride?: CompiledFilter | null): ExportDecision {
     const src = this.sources[sourceId]!;
     const target = this.sources[targetId]!.target!;
+    const filter = filterOverride === undefined ? target.exportFilter : filterOverride ?? undefined;
+    let rule = -1;
+    let operations: readonly BgpFilterOperationLike[] = [];
+    if (filter) {
+      const v = filter(family, key, len, { attrs: this.attrs.get(attrId), fromPeer: !src.info.origin.local, ibgp: target.ibgp });
+      if (v.decided) {
+        if (!v.accept) return NOT_SENT;
+        rule = v.rule;
+        operations = v.operations;
+      }
+    }
+    const ck = `${family}|${attrId}|${sourceId}|${targetId}|${rule}|${filter ? 'f' : ''}`;
+    let d = this.exportCache.get(ck);
+    if (d) return d;
     const r = exportRoute(this.attrs.get(attrId), src.info.origin, target, family, this.opts.me);
-    v = r.send ? { send: true, key: `${r.nextHop}|${attributeKey({ ...r.attributes, nextHops: [] })}`, attributes: r.attributes, nextHop: r.nextHop } : { send: false };
-    this.exportCache.set(ck, v);
-    return v;
+    if (r.send) {
+      const attributes = operations.length ? applyOperations(r.attributes, operations) : r.attributes;
+      d = { send: true, key: `${r.nextHop}|${attributeKey({ ...attributes, nextHops: [] })}`, attributes, nextHop: r.nextHop };
+    } else d = NOT_SENT;
+    this.exportCache.set(ck, d);
+    return d;
   }
 
   private exportChange(family: Family, key: Uint32Array, len: number, prevAttr: number, prevSource: number, newAttr: number, newSource: number): void {
     for (let t = 0; t < this.sources.length; t++) {
       const s = this.sources[t];
       if (!s?.target || !s.target.families.includes(family)) continue;
-      const now = newAttr >= 0 && newSource !== t ? this.exportFor(newAttr, newSource, t, family) : undefined;
+      const now = newAttr >= 0 && newSource !== t ? this.exportFor(newAttr, newSource, t, family, key, len) : undefined;
       if (now?.send) {
-        let g = s.pending.get(`${family}|${now.key}`);
-        if (!g) {
-          g = { family, attributes: now.attributes, nextHop: now.nextHop, nlri: new NlriWriter() };
-          s.pending.set(`${family}|${now.key}`, g);
-        }
-        g.nlri.append(key, len);
+        this.queueAnnounce(s, family, now, key, len);
         continue;
       }
-      const before = prevAttr >= 0 && prevSource !== t && this.sources[prevSource] ? this.exportFor(prevAttr, prevSource, t, family) : undefined;
-      if (before?.send) {
-        let wr = s.pendingWithdraw.get(family);
-        if (!wr) {
-          wr = new NlriWriter();
-          s.pendingWithdraw.set(family, wr);
-        }
-        wr.append(key, len);
-      }
+      const before = prevAttr >= 0 && prevSource !== t && this.sources[prevSource] ? this.exportFor(prevAttr, prevSource, t, family, key, len) : undefined;
+      if (before?.send) this.queueWithdraw(s, family, key, len);
     }
+  }
+
+  private queueAnnounce(s: Source, family: Family, d: ExportDecision & { send: true }, key: Uint32Array, len: number): void {
+    let g = s.pending.get(`${family}|${d.key}`);
+    if (!g) {
+      g = { family, attributes: d.attributes, nextHop: d.nextHop, nlri: new NlriWriter() };
+      s.pending.set(`${family}|${d.key}`, g);
+    }
+    g.nlri.append(key, len);
+  }
+
+  private queueWithdraw(s: Source, family: Family, key: Uint32Array, len: number): void {
+    let wr = s.pendingWithdraw.get(family);
+    if (!wr) {
+      wr = new NlriWriter();
+      s.pendingWithdraw.set(family, wr);
+    }
+    wr.append(key, len);
   }
 
   /** Encode and send what each target has pending. */
@@ -530,7 +651,7 @@ export class RibEngine {
       fam.loc.forEach((key, len, attrId, aux) => {
         const from = aux & ~MULTIPATH_BIT;
         if (from === id || !this.sources[from]) return;
-        const v = this.exportFor(attrId, from, id, family);
+        const v = this.exportFor(attrId, from, id, family, key, len);
         if (!v.send) return;
         let g = groups.get(v.key);
         if (!g) {
@@ -546,6 +667,10 @@ export class RibEngine {
     await target.send(buffers);
   }
 }
+
+type BgpFilterOperationLike = Parameters<typeof applyOperations>[1][number];
+type ExportDecision = { send: false } | { send: true; key: string; attributes: PathAttributes; nextHop: string };
+const NOT_SENT: ExportDecision = { send: false };
 
 function sameAddress(a: Uint32Array, b: Uint32Array, words: number): boolean {
   for (let w = 0; w < words; w++) if (a[w] !== b[w]) return false;

@@ -20,6 +20,7 @@ import { addressSortKey, ipv4ToNumber } from '../rib/decision';
 import { attributesView } from '../rib/view';
 import type { RouteAttributes } from '../rib/route-attributes';
 import { parseCommunity, parseLargeCommunity } from '../policy/communities';
+import { compileFilters, type NamedBgpFilter } from '../policy/bgp-filter';
 import { parsePrefix } from '../../util/ip';
 import { VERSION } from '../../version';
 
@@ -164,11 +165,17 @@ export class Speaker {
       name: pc.peerIP,
       summary: { local: false, ibgp: localAs === pc.asNumber, routerId: 0, addressKey: addressSortKey(pc.peerIP) },
       origin: { local: false, ibgp: localAs === pc.asNumber, fromRrClient: pc.routeReflectorClient, peerRouterId: '0.0.0.0', localAs },
+      importFilter: compileFilters(this.filtersOf(pc), 'import'),
     });
     const entry: PeerEntry = { config: pc, peer, source, log, endOfRib: new Set() };
     peer.on('event', (e) => this.onPeerEvent(entry, e));
     this.peers.set(pc.peerIP, entry);
     return entry;
+  }
+
+  /** The peer's BGPFilters, resolved by name in the order the peer lists them. */
+  private filtersOf(pc: PeerConfigEntry, config: NodeConfig = this.config): NamedBgpFilter[] {
+    return pc.filters.map((name) => config.bgpFilters.find((f) => f.name === name)).filter((f): f is NamedBgpFilter => f !== undefined);
   }
 
   private removePeer(entry: PeerEntry, stop: { deconfigured?: boolean; text?: string }): void {
@@ -205,7 +212,18 @@ export class Speaker {
     const wanted = new Map(next.peers.map((p) => [p.peerIP, p]));
     for (const entry of [...this.peers.values()]) {
       const pc = wanted.get(entry.config.peerIP);
-      if (pc && JSON.stringify(pc) === JSON.stringify(entry.config)) continue;
+      if (pc && JSON.stringify({ ...pc, filters: [] }) === JSON.stringify({ ...entry.config, filters: [] })) {
+        // Only its filters (or their definitions) may differ: re-filter without touching the session.
+        const before = JSON.stringify(this.filtersOf(entry.config, cur));
+        const after = JSON.stringify(this.filtersOf(pc, next));
+        entry.config = pc;
+        if (before !== after) {
+          entry.log.info(`BGP filters changed (${pc.filters.join(', ') || 'none'}): applying without a session reset`);
+          this.engine.setImportFilter(entry.source, compileFilters(this.filtersOf(pc, next), 'import'));
+          this.engine.setExportFilter(entry.source, compileFilters(this.filtersOf(pc, next), 'export'));
+        }
+        continue;
+      }
       entry.log.info(pc ? 'peer configuration changed: restarting this session' : 'peer removed from the configuration');
       this.removePeer(entry, pc ? { text: 'peer configuration changed' } : { deconfigured: true });
     }
@@ -288,6 +306,7 @@ export class Speaker {
       name: entry.config.peerIP,
       summary: { local: false, ibgp: n.ibgp, routerId: ipv4ToNumber(n.peerBgpId), addressKey: addressSortKey(entry.config.peerIP) },
       origin: { local: false, ibgp: n.ibgp, fromRrClient: entry.config.routeReflectorClient, peerRouterId: n.peerBgpId, localAs: n.localAs },
+      importFilter: compileFilters(this.filtersOf(entry.config), 'import'),
     });
     this.engine.setTarget(entry.source, this.targetFor(entry, n)).catch((err: unknown) => entry.log.warn(`could not send the routing table: ${errorMessage(err)}`));
   }
@@ -305,6 +324,7 @@ export class Speaker {
       },
       families: n.families,
       codec: codecOptionsFor(n).encode,
+      exportFilter: compileFilters(this.filtersOf(entry.config), 'export'),
       send: (buffers) => entry.peer.sendUpdates(buffers),
     };
   }
@@ -421,7 +441,7 @@ export class Speaker {
           for (const r of this.engine.received(entry.source, family, prefix)) {
             const v: RouteView = { family, prefix: r.prefix, table: 'in', peer: entry.config.peerIP, attributes: attributesView(r.attrs), since: new Date(r.since).toISOString() };
             if (r.pathId !== undefined) v.pathId = r.pathId;
-            if (r.rejected) v.rejected = 'loop detected on import';
+            if (r.rejected) v.rejected = r.rejected;
             if (r.best) v.best = true;
             out.push(v);
           }

@@ -26,6 +26,8 @@ export interface TartanPeer {
   /** Our route-reflector client (needs routeReflectorClusterID in `extra`). */
   rrClient?: boolean;
   nextHopMode?: 'Auto' | 'Self' | 'Keep';
+  /** Names of bgpFilters (given in `extra.bgpFilters`). */
+  filters?: string[];
 }
 
 export interface TartanOriginate {
@@ -149,6 +151,7 @@ function renderConfig(host: Host, opts: TartanOptions, socket: string): string {
       ...(p.localAsn ? { localASNumber: p.localAsn } : {}),
       ...(p.rrClient ? { routeReflectorClient: true } : {}),
       ...(p.nextHopMode ? { nextHopMode: p.nextHopMode } : {}),
+      ...(p.filters ? { filters: p.filters } : {}),
     })),
     originate: opts.originate ?? [],
     ...opts.extra,

@@ -67,6 +67,8 @@ describe('node config', () => {
     ['routerId: 1.1.1.1\nrouteReflectorClusterID: 1.1.1.1\npeers:\n  - {peerIP: 10.0.0.1, asNumber: 1, routeReflectorClient: true}', 'peers[0].routeReflectorClient', 'must be an iBGP peer'],
     ['routerId: 1.1.1.1\npeers:\n  - {peerIP: 10.0.0.1, asNumber: 1, nextHopMode: self}', 'peers[0].nextHopMode', 'must be one of Auto, Self, Keep'],
     ['routerId: 1.1.1.1\nfib: {table: 0}', 'fib.table', 'out of range'],
+    ['routerId: 1.1.1.1\npeers:\n  - {peerIP: 10.0.0.1, asNumber: 1, filters: [nope]}', 'peers[0].filters[0]', 'no bgpFilters entry is named "nope"'],
+    ['routerId: 1.1.1.1\nbgpFilters:\n  - {name: f, spec: {importV4: [{action: Maybe}]}}', 'bgpFilters[0].spec.importV4[0].action', ''],
     ['- just\n- a list', '', 'must be a mapping'],
   ])('rejects %j at %s', (text, path, problem) => {
     const err = errorOf(text);
@@ -91,7 +93,7 @@ describe('node config', () => {
 
   it('example file documents every field the loader reads', () => {
     const text = readFileSync(EXAMPLE, 'utf8');
-    for (const field of ['nodeName', 'asNumber', 'routerId', 'ipv4Address', 'ipv6Address', 'listen', 'controlSocket', 'log', 'holdTime', 'keepaliveTime', 'connectRetryTime', 'gracefulRestartTime', 'peerIP', 'passive', 'families', 'sourceAddress', 'localASNumber', 'enabled', 'originate', 'nextHop', 'med', 'localPref', 'communities', 'largeCommunities', 'fib', 'resyncIntervalSeconds', 'startupHoldSeconds', 'routeReflectorClusterID', 'routeReflectorClient', 'nextHopMode']) {
+    for (const field of ['nodeName', 'asNumber', 'routerId', 'ipv4Address', 'ipv6Address', 'listen', 'controlSocket', 'log', 'holdTime', 'keepaliveTime', 'connectRetryTime', 'gracefulRestartTime', 'peerIP', 'passive', 'families', 'sourceAddress', 'localASNumber', 'enabled', 'originate', 'nextHop', 'med', 'localPref', 'communities', 'largeCommunities', 'fib', 'resyncIntervalSeconds', 'startupHoldSeconds', 'routeReflectorClusterID', 'routeReflectorClient', 'nextHopMode', 'filters', 'bgpFilters']) {
       expect(text).toContain(`${field}:`);
     }
   });

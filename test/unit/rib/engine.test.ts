@@ -183,3 +183,48 @@ describe('RibEngine', () => {
     expect(e.received(a, 'ipv4-unicast').map((r) => r.prefix).sort()).toEqual(['10.0.0.1/32', '10.1.2.0/24']);
   });
 });
+
+describe('RibEngine with BGPFilter', () => {
+  const { compileFilters } = require('../../../src/bgp/policy/bgp-filter') as typeof import('../../../src/bgp/policy/bgp-filter');
+
+  it('rejects imports by rule and re-evaluates the kept Adj-RIB-In when the filter changes', async () => {
+    const e = engine();
+    const a = e.addSource(source('192.0.2.1'));
+    const list = [{ prefix: '10.0.0.0/24' }, { prefix: '10.1.0.0/16' }, { prefix: '10.2.0.0/28' }];
+    e.setImportFilter(a, compileFilters([{ name: 'no-long', spec: { importV4: [{ action: 'Reject', cidr: '10.0.0.0/8', matchOperator: 'In', prefixLength: { min: 25 } }] } }], 'import'));
+    e.announce(a, 'ipv4-unicast', attrs([65001], '192.0.2.1'), { list });
+    await e.idle();
+    expect(e.counts(a, 'ipv4-unicast')).toEqual({ received: 3, accepted: 2 });
+    expect(e.received(a, 'ipv4-unicast').find((r) => r.prefix === '10.2.0.0/28')?.rejected).toBe('rejected by import filter');
+    expect(e.locSize('ipv4-unicast')).toBe(2);
+    // A stricter filter: replayed over what the peer already sent, no refresh needed.
+    e.setImportFilter(a, compileFilters([{ name: 'only-16', spec: { importV4: [{ action: 'Accept', cidr: '10.1.0.0/16', matchOperator: 'Equal' }, { action: 'Reject', cidr: '0.0.0.0/0', matchOperator: 'In' }] } }], 'import'));
+    await e.idle();
+    expect(e.counts(a, 'ipv4-unicast')).toEqual({ received: 3, accepted: 1 });
+    expect(e.locSize('ipv4-unicast')).toBe(1);
+    e.setImportFilter(a, undefined);
+    await e.idle();
+    expect(e.counts(a, 'ipv4-unicast')).toEqual({ received: 3, accepted: 3 });
+  });
+
+  it('filters exports with operations, and a changed export filter sends only the difference', async () => {
+    const e = engine();
+    const a = e.addSource(source('192.0.2.1'));
+    const out = e.addSource(source('192.0.2.3'));
+    e.announce(a, 'ipv4-unicast', attrs([65001], '192.0.2.1'), { list: [{ prefix: '10.0.0.0/24' }, { prefix: '10.9.0.0/24' }] });
+    await e.idle();
+    const rec = recorder({
+      exportFilter: compileFilters([{ name: 'tag', spec: { exportV4: [{ action: 'Reject', cidr: '10.9.0.0/24', matchOperator: 'Equal' }, { action: 'Accept', cidr: '10.0.0.0/8', matchOperator: 'In', operations: [{ addCommunity: { value: '64512:7' } }, { prependASPath: { prefix: [64512, 64512] } }] }] } }], 'export'),
+    });
+    await e.setTarget(out, rec.target);
+    expect([...rec.announced.keys()]).toEqual(['10.0.0.0/24']);
+    expect(rec.announced.get('10.0.0.0/24')).toMatchObject({ communities: [64512 * 65536 + 7], asPath: [{ type: 'sequence', asns: [64512, 64512, 64512, 65001] }] });
+    const before = rec.messages;
+    e.setExportFilter(out, compileFilters([{ name: 'drop-10.0', spec: { exportV4: [{ action: 'Reject', cidr: '10.0.0.0/24', matchOperator: 'Equal' }] } }], 'export'));
+    await e.idle();
+    expect([...rec.announced.keys()]).toEqual(['10.9.0.0/24']);
+    expect(rec.withdrawn).toEqual(['10.0.0.0/24']);
+    expect(rec.announced.get('10.9.0.0/24')).toMatchObject({ asPath: [{ type: 'sequence', asns: [64512, 65001] }] });
+    expect(rec.messages - before).toBe(2);
+  });
+});
