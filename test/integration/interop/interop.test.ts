@@ -89,9 +89,10 @@ describe.each(DAEMONS)('Tartan interoperates with %s', (name, start) => {
     const v4 = await waitFor(
       async () => {
         const rs = await tartan.receivedRoutes('ipv4-unicast');
-        return rs.length >= 4 ? rs : undefined;
+        const want = [['10.92.0.0/24', e], ['10.92.1.0/24', e], ['10.93.0.0/24', i], ['10.93.1.0/24', i]] as const;
+        return want.every(([p, h]) => find(rs, p, h.addr('ipv4'))) ? rs : undefined;
       },
-      { what: 'four IPv4 routes at Tartan' },
+      { what: 'the four IPv4 routes of e and i at Tartan' },
     );
     const fromE = find(v4, '10.92.0.0/24', e.addr('ipv4'))!;
     expect(fromE).toMatchObject({ asPath: [AS_E], nextHop: e.addr('ipv4'), communities: ['65092:1'], largeCommunities: [`${AS_E}:92:1`], med: 10, origin: 'igp' });
@@ -104,9 +105,9 @@ describe.each(DAEMONS)('Tartan interoperates with %s', (name, start) => {
     const v6 = await waitFor(
       async () => {
         const rs = await tartan.receivedRoutes('ipv6-unicast');
-        return rs.length >= 2 ? rs : undefined;
+        return find(rs, '2001:db8:92::/48', e.addr('ipv6')) && find(rs, '2001:db8:93::/48', i.addr('ipv6')) ? rs : undefined;
       },
-      { what: 'two IPv6 routes at Tartan' },
+      { what: 'the IPv6 routes of e and i at Tartan' },
     );
     expect(find(v6, '2001:db8:92::/48', e.addr('ipv6'))).toMatchObject({ asPath: [AS_E], nextHop: e.addr('ipv6'), communities: ['65092:6'] });
     expect(find(v6, '2001:db8:93::/48', i.addr('ipv6'))).toMatchObject({ asPath: [], nextHop: i.addr('ipv6'), localPref: 100 });

@@ -44,7 +44,8 @@ export class PolicyLab {
   readonly pods = new Map<string, Pod>();
   private readonly namespaces: string[] = [];
   private readonly procs: ChildProcessWithoutNullStreams[] = [];
-  private readonly dir: string;
+  /** Scratch directory of this lab (removed by destroy). */
+  readonly dir: string;
 
   private constructor(readonly runId: string) {
     this.dir = join(STATE_ROOT, runId);
@@ -77,6 +78,11 @@ export class PolicyLab {
     return ns;
   }
 
+  /** A bare tracked namespace (lo up), e.g. an outside host. */
+  addHost(role: string): Promise<string> {
+    return this.ns(role);
+  }
+
   async addNode(name: string): Promise<NodeNs> {
     const ns = await this.ns(name);
     for (const [k, v] of [
@@ -104,7 +110,8 @@ export class PolicyLab {
     await ipIn(b.ns, ['route', 'add', `198.18.${a.index * 10}.0/24`, 'via', '198.19.0.1']);
   }
 
-  async addPod(node: NodeNs, name: string): Promise<Pod> {
+  /** A pod behind a veth; `route: false` leaves the node's /32 route to whoever programs routes (the controller). */
+  async addPod(node: NodeNs, name: string, opts: { route?: boolean } = {}): Promise<Pod> {
     const ns = await this.ns(name);
     const iface = `${WL_PREFIX}${name}`;
     const ip = `198.18.${node.index * 10}.${this.pods.size + 2}`;
@@ -115,7 +122,7 @@ export class PolicyLab {
     await ipIn(ns, ['route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
     await ipIn(ns, ['route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
     await ipIn(ns, ['neigh', 'add', '169.254.1.1', 'lladdr', HOST_MAC, 'dev', 'eth0', 'nud', 'permanent']);
-    await ipIn(node.ns, ['route', 'add', `${ip}/32`, 'dev', iface]);
+    if (opts.route !== false) await ipIn(node.ns, ['route', 'add', `${ip}/32`, 'dev', iface]);
     const pod: Pod = { name, ns, node, ip, iface };
     this.pods.set(name, pod);
     return pod;
@@ -125,6 +132,12 @@ export class PolicyLab {
     const p = this.pods.get(name);
     if (p === undefined) throw new Error(`no pod ${name}`);
     return p;
+  }
+
+  /** Track a process started elsewhere (detached, own process group): killed by destroy(), found by stale cleanup. */
+  adopt(child: ChildProcessWithoutNullStreams): void {
+    this.procs.push(child);
+    this.save();
   }
 
   /** Spawn a tracked, detached process in `ns`. */

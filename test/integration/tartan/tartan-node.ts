@@ -83,11 +83,12 @@ export class TartanNode {
     });
   }
 
-  /** Received routes of one family, in the harness's daemon-neutral shape. */
+  /** Accepted received routes of one family, in the harness's daemon-neutral shape. */
   async receivedRoutes(family: 'ipv4-unicast' | 'ipv6-unicast'): Promise<RouteEntry[]> {
     const views = await this.routes({ table: 'in' });
+    // Like `birdc show route`: routes rejected on import (loops, filters) are not "learned".
     return views
-      .filter((v) => v.family === family)
+      .filter((v) => v.family === family && !v.rejected)
       .map((v) => {
         const a = v.attributes;
         const e: RouteEntry = {
