@@ -1,4 +1,5 @@
 import type { NodeStatus, PeerStatus } from '../control/types';
+import type { CalicoNodeStatus, CalicoNodeStatusPeer } from '../datastore';
 import { boxTable } from './table';
 
 /** BIRD's protocol state column, which calicoctl shows as STATE. */
@@ -51,6 +52,35 @@ export function renderNodeStatus(status: NodeStatus, opts: { wide?: boolean; now
       return row;
     });
     out.push(boxTable(headings, rows), '');
+  }
+  return out.join('\n');
+}
+
+const CNS_PEER_TYPE: Record<CalicoNodeStatusPeer['type'], string> = {
+  NodeMesh: 'node-to-node mesh',
+  NodePeer: 'node specific',
+  GlobalPeer: 'global',
+};
+
+/**
+ * `node status --node NAME`: the same layout from a CalicoNodeStatus
+ * resource (status.bgp.peersV4/V6) that the node publishes to the datastore.
+ */
+export function renderCalicoNodeStatus(node: string, r: CalicoNodeStatus): string {
+  const st = r.status;
+  const out: string[] = [`Status of node ${node} from the datastore (CalicoNodeStatus ${r.metadata.name}, updated ${st?.lastUpdated ?? 'never'}).`, ''];
+  if (!st?.bgp) {
+    out.push(`No BGP status has been published for node ${node} yet.`);
+    return out.join('\n');
+  }
+  for (const [label, peers] of [['IPv4', st.bgp.peersV4 ?? []], ['IPv6', st.bgp.peersV6 ?? []]] as const) {
+    out.push(`${label} BGP status`);
+    if (peers.length === 0) {
+      out.push(`No ${label} peers found.`, '');
+      continue;
+    }
+    const rows = peers.map((p) => [p.peerIP, CNS_PEER_TYPE[p.type] ?? p.type, p.state === 'Established' ? 'up' : 'start', p.since ?? '', p.state]);
+    out.push(boxTable(['Peer address', 'Peer type', 'State', 'Since', 'Info'], rows), '');
   }
   return out.join('\n');
 }

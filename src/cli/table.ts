@@ -1,12 +1,16 @@
+export type Align = 'left' | 'right';
+
 /**
- * The boxed table calicoctl prints for `node status` (olekukonko/tablewriter
- * style): `+---+` borders, upper-case centred headings, left-aligned cells.
+ * The boxed table calicoctl prints for `node status` and `ipam show`
+ * (olekukonko/tablewriter style): `+---+` borders, upper-case centred
+ * headings, cells left-aligned unless `align` says right.
  */
-export function boxTable(headings: string[], rows: string[][]): string {
+export function boxTable(headings: string[], rows: string[][], opts: { align?: Align[] } = {}): string {
   const widths = headings.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const border = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
+  const cell = (c: string, i: number): string => (opts.align?.[i] === 'right' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!));
   const line = (cells: string[], centre: boolean): string =>
-    `|${cells.map((c, i) => ` ${centre ? centreText(c, widths[i]!) : c.padEnd(widths[i]!)} `).join('|')}|`;
+    `|${cells.map((c, i) => ` ${centre ? centreText(c, widths[i]!) : cell(c, i)} `).join('|')}|`;
   return [border, line(headings.map((h) => h.toUpperCase()), true), border, ...rows.map((r) => line(r, false)), border].join('\n');
 }
 
@@ -22,8 +26,9 @@ function centreText(text: string, width: number): string {
  */
 export function plainTable(headings: string[], rows: string[][]): string {
   const all = [headings.map((h) => h.toUpperCase()), ...rows];
-  const widths = headings.map((_, i) => Math.max(5, ...all.map((r) => (r[i] ?? '').length)));
+  // tabwriter: a cell is max(minwidth, text + padding) wide.
+  const widths = headings.map((_, i) => Math.max(5, ...all.map((r) => (r[i] ?? '').length + 3)));
   return all
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd())
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('').trimEnd())
     .join('\n');
 }

@@ -7,7 +7,7 @@ import { parsePrefix, ipFamily } from '../util/ip';
 import { ConfigError } from './errors';
 import { FieldReader, describe } from './fields';
 import { parseCommunity, parseLargeCommunity } from '../bgp/policy/communities';
-import type { NodeConfig, OriginateEntry, PeerConfigEntry, BgpTimersConfig } from './types';
+import type { NodeConfig, OriginateEntry, PeerConfigEntry, BgpTimersConfig, DatastoreSettings } from './types';
 import type { NamedBgpFilter } from '../bgp/policy/bgp-filter';
 import { checkResource } from '../datastore/resources/validate';
 
@@ -25,7 +25,7 @@ export const DEFAULT_GRACEFUL_RESTART_TIME = 120;
 const MAX_ASN = 4294967295;
 
 /** Read, parse and validate a node config file. Throws ConfigError naming the field. */
-export function loadConfigFile(file: string): NodeConfig {
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): NodeConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -33,11 +33,11 @@ export function loadConfigFile(file: string): NodeConfig {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError('', code === 'ENOENT' ? 'no such file' : `cannot read: ${code ?? String(err)}`, file);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, env);
 }
 
 /** Parse and validate config text (YAML or JSON). */
-export function parseConfig(text: string, file?: string): NodeConfig {
+export function parseConfig(text: string, file?: string, env: NodeJS.ProcessEnv = process.env): NodeConfig {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
@@ -46,7 +46,7 @@ export function parseConfig(text: string, file?: string): NodeConfig {
     throw new ConfigError(where, `invalid YAML: ${e.message.split('\n')[0]}`, file);
   }
   try {
-    return validateConfig(doc.toJS());
+    return validateConfig(doc.toJS(), env);
   } catch (err) {
     if (err instanceof ConfigError && file) throw new ConfigError(err.path, err.message.slice(err.path ? err.path.length + 2 : 0), file);
     throw err;
@@ -54,8 +54,9 @@ export function parseConfig(text: string, file?: string): NodeConfig {
 }
 
 /** Validate an already-parsed config object and apply defaults. */
-export function validateConfig(raw: unknown): NodeConfig {
+export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): NodeConfig {
   const top = FieldReader.of(raw, '');
+  const datastore = readDatastore(top, env);
   const nodeName = top.string('nodeName', hostname());
   const asNumber = top.integer('asNumber', 1, MAX_ASN, DEFAULT_AS_NUMBER);
   const ipv4Address = top.optionalIp('ipv4Address');
@@ -67,7 +68,11 @@ export function validateConfig(raw: unknown): NodeConfig {
     throw new ConfigError('ipv6Address', `"${ipv6Address}" is not an IPv6 address`);
   }
   let routerId: string;
-  if (top.has('routerId') || ipv4Address === undefined) {
+  if (datastore && !top.has('routerId') && ipv4Address === undefined) {
+    // Cluster mode: the router ID is the node's IPv4 address, autodetected at start.
+    top.raw('routerId');
+    routerId = '';
+  } else if (top.has('routerId') || ipv4Address === undefined) {
     routerId = top.string('routerId');
     // RFC 4271 §4.2 / RFC 6286 §2.1: a non-zero 4-octet value, written as a dotted quad.
     if (!isIPv4(routerId) || routerId === '0.0.0.0') {
@@ -146,7 +151,63 @@ export function validateConfig(raw: unknown): NodeConfig {
   }
   top.rejectUnknown();
 
-  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, controlSocket, log, bgp, peers, originate, bgpFilters };
+  if (datastore && top.has('asNumber')) datastore.nodeASNumber = asNumber;
+  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, controlSocket, log, bgp, peers, originate, bgpFilters, ...(datastore ? { datastore } : {}) };
+}
+
+/** Autodetection methods Tartan knows (Calico's, minus kubernetes-internal-ip). */
+const AUTODETECT = /^(first-found|none|can-reach=.+|interface=.+|skip-interface=.+|cidr=.+)$/;
+
+/**
+ * The `datastore` section, completed from Calico's environment variables
+ * (DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_CA_CERT_FILE, ETCD_CERT_FILE,
+ * ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD): the file wins field by
+ * field. Without the section and without DATASTORE_TYPE=etcdv3 the node is
+ * standalone.
+ */
+function readDatastore(top: FieldReader, env: NodeJS.ProcessEnv): DatastoreSettings | undefined {
+  const envType = env['DATASTORE_TYPE'];
+  if (!top.has('datastore') && envType !== 'etcdv3') {
+    top.raw('datastore');
+    return undefined;
+  }
+  const r = top.child('datastore');
+  const type = r.oneOf('type', ['etcdv3'] as const, 'etcdv3');
+  let endpoints = r.list('endpoints').map(({ value, path }) => {
+    if (typeof value !== 'string' || !/^(https?:\/\/)?[^/\s]+(\/)?$/.test(value)) {
+      throw new ConfigError(path, `${describe(value)} is not an etcd endpoint (http(s)://host:port)`);
+    }
+    return value;
+  });
+  if (endpoints.length === 0) {
+    endpoints = (env['ETCD_ENDPOINTS'] ?? 'http://127.0.0.1:2379').split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  }
+  const fromEnv = (name: string, envName: string): string | undefined => r.optionalString(name) ?? (env[envName] || undefined);
+  const ds: DatastoreSettings = {
+    type,
+    endpoints,
+    ipAutodetectionMethod: r.string('ipAutodetectionMethod', env['IP_AUTODETECTION_METHOD'] || 'first-found'),
+    ip6AutodetectionMethod: r.string('ip6AutodetectionMethod', env['IP6_AUTODETECTION_METHOD'] || 'none'),
+    reportIntervalSeconds: r.integer('reportIntervalSeconds', 1, 3600, 30),
+    reportTTLSeconds: r.integer('reportTTLSeconds', 2, 86400, 90),
+  };
+  const optional = { caCertFile: 'ETCD_CA_CERT_FILE', certFile: 'ETCD_CERT_FILE', keyFile: 'ETCD_KEY_FILE', username: 'ETCD_USERNAME', password: 'ETCD_PASSWORD' } as const;
+  for (const [field, envName] of Object.entries(optional) as [keyof typeof optional, string][]) {
+    const v = fromEnv(field, envName);
+    if (v !== undefined) ds[field] = v;
+  }
+  for (const field of ['ipAutodetectionMethod', 'ip6AutodetectionMethod'] as const) {
+    if (!AUTODETECT.test(ds[field])) {
+      throw new ConfigError(r.fieldPath(field), `"${ds[field]}" is not an autodetection method (first-found, can-reach=DEST, interface=REGEX, skip-interface=REGEX, cidr=CIDR, none)`);
+    }
+  }
+  if (ds.reportTTLSeconds <= ds.reportIntervalSeconds) {
+    throw new ConfigError(r.fieldPath('reportTTLSeconds'), `must be longer than reportIntervalSeconds (${ds.reportIntervalSeconds}), or the liveness key expires between reports`);
+  }
+  if ((ds.certFile === undefined) !== (ds.keyFile === undefined)) throw new ConfigError(r.fieldPath('certFile'), 'certFile and keyFile must be given together');
+  if ((ds.username === undefined) !== (ds.password === undefined)) throw new ConfigError(r.fieldPath('username'), 'username and password must be given together');
+  r.rejectUnknown();
+  return ds;
 }
 
 /** RFC 4271 §4.2: hold time is 0 or at least 3 seconds. */

@@ -34,6 +34,39 @@ export interface NodeConfig {
   originate: OriginateEntry[];
   /** Calico BGPFilter definitions (name + spec), referenced by peers[].filters. */
   bgpFilters: NamedBgpFilter[];
+  /**
+   * Cluster mode: peers, originated prefixes and route reflection come from
+   * Calico resources in etcd (src/peering), as confd drives BIRD; `peers`,
+   * `originate` and `bgpFilters` of the file are then not used. Absent =
+   * standalone (everything from this file).
+   */
+  datastore?: DatastoreSettings;
+}
+
+/** Where the cluster lives, and how this node reports into it. */
+export interface DatastoreSettings {
+  type: 'etcdv3';
+  /** etcd client URLs (file, else ETCD_ENDPOINTS, else http://127.0.0.1:2379). */
+  endpoints: string[];
+  caCertFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  username?: string;
+  password?: string;
+  /**
+   * How to find spec.bgp.ipv4Address when `ipv4Address` is not set
+   * (Calico IP_AUTODETECTION_METHOD): first-found, can-reach=DEST,
+   * interface=REGEX, skip-interface=REGEX, cidr=CIDR[,CIDR], or none.
+   */
+  ipAutodetectionMethod: string;
+  /** The same for IPv6 (Calico IP6_AUTODETECTION_METHOD); default none. */
+  ip6AutodetectionMethod: string;
+  /** The top-level asNumber when the file sets it: registered as the Node's spec.bgp.asNumber (else the global AS applies). */
+  nodeASNumber?: number;
+  /** Liveness key refresh and CalicoNodeStatus period, seconds (Felix ReportingIntervalSecs: 30). */
+  reportIntervalSeconds: number;
+  /** TTL of the liveness key, seconds (Felix ReportingTTLSecs: 90). */
+  reportTTLSeconds: number;
 }
 
 export interface ListenConfig {
@@ -96,7 +129,22 @@ export interface PeerConfigEntry {
   nextHopMode: 'Auto' | 'Self' | 'Keep';
   /** Names of bgpFilters applied to this peer, in order (Calico BGPPeer spec.filters). */
   filters: string[];
+  // The fields below are set by the datastore peering watcher (src/peering);
+  // a config file never sets them.
+  /** How the peer came to be configured, as calicoctl names it; default "node specific". */
+  peerType?: PeerType;
+  /** Graceful-restart time offered to this peer, seconds (Calico maxRestartTime / nodeMeshMaxRestartTime); default bgp.gracefulRestartTime. */
+  maxRestartTime?: number;
+  /** GTSM hop count (Calico ttlSecurity). Accepted and shown; NOT enforced (no IP_MINTTL yet). */
+  ttlSecurity?: number;
+  /** Where Calico would read the TCP-MD5 password from. Accepted and shown; TCP-MD5 is NOT implemented. */
+  password?: { secretName: string; secretKey: string };
+  /** Calico numAllowedLocalASNumbers (BIRD `allow local as`). Accepted; not applied. */
+  numAllowedLocalASNumbers?: number;
 }
+
+/** Peer type names as `calicoctl node status` prints them. */
+export type PeerType = 'node-to-node mesh' | 'global' | 'node specific';
 
 export interface OriginateEntry {
   prefix: string;

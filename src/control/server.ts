@@ -59,8 +59,8 @@ export class ControlServer {
           return send(res, 200, this.provider.status());
         case `${API_PREFIX}/routes`: {
           const table = url.searchParams.get('table');
-          if (table !== null && table !== 'in' && table !== 'out') {
-            return send(res, 400, apiError('BAD_REQUEST', `table must be "in" or "out", got "${table}"`));
+          if (table !== null && table !== 'in' && table !== 'loc' && table !== 'out') {
+            return send(res, 400, apiError('BAD_REQUEST', `table must be "in", "loc" or "out", got "${table}"`));
           }
           const query: RouteQuery = {
             table: table ?? undefined,

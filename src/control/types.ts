@@ -62,7 +62,8 @@ export interface FamilyCounters {
   advertised: number;
 }
 
-export type RouteTable = 'in' | 'out';
+/** in: Adj-RIB-In (received), loc: Loc-RIB (best paths), out: Adj-RIB-Out (advertised). */
+export type RouteTable = 'in' | 'loc' | 'out';
 
 export interface RouteQuery {
   table?: RouteTable;
@@ -82,6 +83,8 @@ export interface RouteView {
   rejected?: string;
   /** The received route is the best path for its prefix (in the Loc-RIB). */
   best?: boolean;
+  /** Loc-RIB: the best path is one of several equal paths installed together (ECMP). */
+  multipath?: boolean;
   attributes: RouteAttributesView;
   /** ISO-8601 time the route was learned or advertised. */
   since: string;

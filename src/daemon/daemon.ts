@@ -4,20 +4,29 @@ import { errorMessage } from '../errors';
 import { Speaker } from '../bgp/speaker';
 import { KernelFib } from '../bgp/fib/kernel-fib';
 import { ControlServer } from '../control';
+import type { NodeStatus } from '../control/types';
+import { ClusterMember } from '../peering/cluster';
 import { VERSION } from '../version';
 
 const CONVERGENCE_POLL_MS = 200;
 
 /**
- * The running node: control API, BGP speaker and the kernel FIB today; the
- * peering watcher and dataplane controller join here. Owns start order and
- * stop order.
+ * The running node: control API, BGP speaker and the kernel FIB; with a
+ * datastore configured, the cluster member (src/peering) that registers the
+ * node and drives the speaker from etcd. Owns start order and stop order.
+ *
+ * Standalone: the speaker is built from the file at once. Cluster mode: the
+ * control API comes up first (it answers with no peers meanwhile), then the
+ * node registers and syncs, and only then is the speaker built from what the
+ * datastore says (AS, router ID, listen port, peers, prefixes).
  */
 export class Daemon {
-  private readonly speaker: Speaker;
+  private speaker: Speaker | undefined;
   private readonly control: ControlServer;
   private readonly fib: KernelFib | undefined;
   private fibStart: NodeJS.Timeout | undefined;
+  private readonly cluster: ClusterMember | undefined;
+  private readonly startedAt = new Date();
 
   constructor(
     private config: NodeConfig,
@@ -31,19 +40,44 @@ export class Daemon {
           log: log.child({ component: 'fib' }),
         })
       : undefined;
-    this.speaker = new Speaker(config, log, { fib: this.fib });
+    const { datastore } = config;
+    this.cluster = datastore ? new ClusterMember({ ...config, datastore }, log) : undefined;
+    this.speaker = this.cluster ? undefined : new Speaker(config, log, { fib: this.fib });
     this.control = new ControlServer(config.controlSocket, {
-      status: () => this.speaker.status(),
-      routes: (q) => this.speaker.routes(q),
+      status: () => this.status(),
+      routes: (q) => this.speaker?.routes(q) ?? [],
     });
   }
 
+  private status(): NodeStatus {
+    if (this.speaker) return this.speaker.status();
+    // Cluster mode before the speaker exists (registering, first sync).
+    return { nodeName: this.config.nodeName, asNumber: this.config.asNumber, routerId: this.config.routerId, version: VERSION, pid: process.pid, startedAt: this.startedAt.toISOString(), peers: [] };
+  }
+
   async start(): Promise<void> {
+    if (this.cluster) return this.startCluster(this.cluster);
     this.log.info(`tartan-node ${VERSION} starting: node ${this.config.nodeName}, AS ${this.config.asNumber}, router ID ${this.config.routerId}, ${this.config.peers.length} peer(s)`);
     await this.control.listen();
     this.log.info(`control API on ${this.config.controlSocket}`);
-    await this.speaker.start();
-    if (this.fib) this.startFibWhenConverged(this.fib);
+    const speaker = this.speaker!;
+    await speaker.start();
+    if (this.fib) this.startFibWhenConverged(this.fib, speaker);
+  }
+
+  private async startCluster(cluster: ClusterMember): Promise<void> {
+    const ds = this.config.datastore!;
+    this.log.info(`tartan-node ${VERSION} starting: node ${this.config.nodeName}, cluster mode (etcd ${ds.endpoints.join(',')})`);
+    await this.control.listen();
+    this.log.info(`control API on ${this.config.controlSocket}`);
+    const config = await cluster.bootstrap();
+    this.config = config;
+    this.log.info(`BGP identity from the datastore: AS ${config.asNumber}, router ID ${config.routerId}, listening on port ${config.listen.port}${config.routeReflectorClusterID ? `, route reflector (cluster ID ${config.routeReflectorClusterID})` : ''}`);
+    const speaker = new Speaker(config, this.log, { fib: this.fib });
+    this.speaker = speaker;
+    await speaker.start();
+    cluster.attach(speaker, () => speaker.status());
+    if (this.fib) this.startFibWhenConverged(this.fib, speaker);
   }
 
   /**
@@ -51,15 +85,15 @@ export class Daemon {
    * start-up hold), so routes a previous run installed and still valid are
    * adopted untouched instead of being removed and added back.
    */
-  private startFibWhenConverged(fib: KernelFib): void {
+  private startFibWhenConverged(fib: KernelFib, speaker: Speaker): void {
     const deadline = Date.now() + this.config.fib.startupHoldSeconds * 1000;
     const tick = (): void => {
       this.fibStart = undefined;
-      if (Date.now() < deadline && !this.speaker.converged()) {
+      if (Date.now() < deadline && !speaker.converged()) {
         this.fibStart = setTimeout(tick, CONVERGENCE_POLL_MS);
         return;
       }
-      void this.speaker
+      void speaker
         .idle()
         .then(() => fib.start())
         .catch((err: unknown) => this.log.error(`kernel FIB start failed: ${errorMessage(err)}`));
@@ -74,14 +108,21 @@ export class Daemon {
       this.log.info(`log level is now ${next.log.level}`);
     }
     if (JSON.stringify(next.fib) !== JSON.stringify(this.config.fib)) this.log.warn('fib settings changed: take effect after a restart');
-    for (const note of this.speaker.reconfigure(next)) this.log.warn(note);
+    if (this.cluster) {
+      // Peers, prefixes and identity come from the datastore; the file only tunes logging here.
+      if (JSON.stringify(next.datastore) !== JSON.stringify(this.config.datastore)) this.log.warn('datastore settings changed: take effect after a restart');
+      this.log.info('configuration reloaded (cluster mode: peers and prefixes follow the datastore)');
+      return;
+    }
+    for (const note of this.speaker?.reconfigure(next) ?? []) this.log.warn(note);
     this.config = { ...next, fib: this.config.fib };
     this.log.info('configuration reloaded');
   }
 
   async stop(text?: string): Promise<void> {
     if (this.fibStart) clearTimeout(this.fibStart);
-    await this.speaker.stop(text);
+    await this.cluster?.stop();
+    await this.speaker?.stop(text);
     this.fib?.close();
     await this.control.close();
   }

@@ -55,8 +55,10 @@ async function main(): Promise<number> {
   if (opts.logLevel) config.log.level = opts.logLevel;
   if (opts.checkConfig) {
     process.stdout.write(
-      `config OK: node ${config.nodeName}, AS ${config.asNumber}, router ID ${config.routerId}, ` +
-        `${config.peers.length} peer(s), ${config.originate.length} originated prefix(es)\n`,
+      config.datastore
+        ? `config OK: node ${config.nodeName}, cluster mode: etcd ${config.datastore.endpoints.join(',')} (peers and prefixes from the datastore)\n`
+        : `config OK: node ${config.nodeName}, AS ${config.asNumber}, router ID ${config.routerId}, ` +
+            `${config.peers.length} peer(s), ${config.originate.length} originated prefix(es)\n`,
     );
     return 0;
   }

@@ -91,8 +91,10 @@ export const IFF_RUNNING = 0x40;
  * Chosen to avoid /etc/iproute2/rt_protos (0-18, 42 babel, 99 openr,
  * 186-192 bgp/isis/ospf/rip/eigrp), FRR's rt_protos.d additions (186-198:
  * nhrp, ldp, sharp, pbr, static, openfabric, srte), BIRD's 12 and Felix's 80.
- * Add `201 tartan-bgp` / `202 tartan-wl` to /etc/iproute2/rt_protos.d to get
+ * Add `201 tartan-bgp` / `202 tartan-wl` / `203 tartan-bh` to /etc/iproute2/rt_protos.d to get
  * names in `ip route` output.
  */
 export const RTPROT_TARTAN_BGP = 201;
 export const RTPROT_TARTAN_WORKLOAD = 202;
+/** Blackhole routes for this node's IPAM blocks (Calico's `bird_aggr.cfg` static blackholes), from the peering watcher. */
+export const RTPROT_TARTAN_BLACKHOLE = 203;

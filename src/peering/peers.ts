@@ -83,7 +83,10 @@ interface Candidate {
   port: number;
   asNumber: number;
   rrClusterID: string;
+  /** confd `calico_node`: set only for peerIP peerings whose IP is a node's (not for selector-derived ones). */
   calicoNode: boolean;
+  /** Derived from a Node (mesh, peerSelector, reverse), not from an explicit peerIP. */
+  fromNode: boolean;
   resource?: BGPPeer;
 }
 
@@ -129,7 +132,7 @@ export function computePeering(s: ClusterSnapshot, defaults: PeeringDefaults): P
   const asCandidates = (n: NodeInfo, v4: boolean, v6: boolean): Candidate[] => {
     const out: Candidate[] = [];
     for (const [ok, ip] of [[v4, n.ipv4], [v6, n.ipv6]] as const) {
-      if (ok && ip) out.push({ ip, port: n.listenPort, asNumber: n.asNumber ?? globalAs, rrClusterID: n.rrClusterID, calicoNode: true });
+      if (ok && ip) out.push({ ip, port: n.listenPort, asNumber: n.asNumber ?? globalAs, rrClusterID: n.rrClusterID, calicoNode: false, fromNode: true });
     }
     return out;
   };
@@ -175,7 +178,7 @@ export function computePeering(s: ClusterSnapshot, defaults: PeeringDefaults): P
       const matches = nodesWithIpAndAs(host, as, 0);
       if (matches[0]) port = matches[0].listenPort;
     }
-    return [{ ip: host, port, asNumber: as, rrClusterID: '', calicoNode: nodeIps.has(host), resource: p }];
+    return [{ ip: host, port, asNumber: as, rrClusterID: '', calicoNode: nodeIps.has(host), fromNode: false, resource: p }];
   }
 
   // --- reverse peerings ----------------------------------------------------------------
@@ -222,7 +225,7 @@ export function computePeering(s: ClusterSnapshot, defaults: PeeringDefaults): P
     const mine = myIp(f);
     if (c.ip === mine) return; // ourselves
     if (out.has(c.ip)) return;
-    if (!mine && (c.calicoNode || type === 'node-to-node mesh') && c.resource?.spec.peerIP === undefined) {
+    if (!mine && c.fromNode) {
       notes.push(`no IPv${f} address on this node: skipping the IPv${f} peering with ${c.ip}`);
       return;
     }
@@ -236,7 +239,7 @@ export function computePeering(s: ClusterSnapshot, defaults: PeeringDefaults): P
     const secret = (mesh ? globalCfg.nodeMeshPassword : spec.password)?.secretKeyRef;
     let nextHopMode: PeerConfigEntry['nextHopMode'] = mesh ? 'Auto' : (spec.nextHopMode ?? 'Auto');
     if (!mesh && spec.keepOriginalNextHop && c.asNumber !== effectiveLocalAs) nextHopMode = 'Keep';
-    const passive = (mesh || type === 'global') && c.calicoNode && mine !== undefined && c.ip > mine;
+    const passive = (mesh || (type === 'global' && c.calicoNode)) && mine !== undefined && c.ip > mine;
     const family: Family = f === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
     const entry: PeerConfigEntry = {
       name: `${PREFIX[type]}_${c.ip.replace(/[.:]/g, '_')}${c.port > 0 && !mesh ? `_port_${c.port}` : ''}`,
@@ -253,11 +256,11 @@ export function computePeering(s: ClusterSnapshot, defaults: PeeringDefaults): P
       enabled: true,
       routeReflectorClient: !!me.rrClusterID && c.asNumber === effectiveLocalAs && c.rrClusterID !== me.rrClusterID,
       nextHopMode,
+      filters: mesh ? [] : [...(spec.filters ?? [])],
       peerType: type,
       ...(restart !== undefined ? { maxRestartTime: Math.min(restart, 4095) } : {}),
       ...(!mesh && spec.ttlSecurity ? { ttlSecurity: spec.ttlSecurity } : {}),
       ...(secret ? { password: { secretName: secret.name, secretKey: secret.key } } : {}),
-      ...(!mesh && spec.filters?.length ? { filters: [...spec.filters] } : {}),
       ...(!mesh && spec.numAllowedLocalASNumbers ? { numAllowedLocalASNumbers: spec.numAllowedLocalASNumbers } : {}),
     };
     out.set(c.ip, entry);

@@ -340,6 +340,22 @@ export class RibEngine {
     return out;
   }
 
+  /** The Loc-RIB: the best route per prefix, where it came from, and whether it is multipath. */
+  best(family: Family, prefix?: string): { prefix: string; attrs: RouteAttributes; source: string; multipath: boolean; since: number }[] {
+    const fam = this.families.get(family)!;
+    const out: ReturnType<RibEngine['best']> = [];
+    fam.loc.forEach((key, len, attrId, aux) => {
+      const cidr = cidrFromKey(key, len, fam.words);
+      if (prefix && cidr !== prefix) return;
+      const src = this.sources[aux & ~MULTIPATH_BIT];
+      const table = src?.adjIn.get(family);
+      const slot = table ? table.findSlot(key, len) : -1;
+      const since = this.started + (slot >= 0 ? (table!.auxAt(slot) >>> AUX_SHIFT) * 1000 : 0);
+      out.push({ prefix: cidr, attrs: this.attrs.get(attrId), source: src?.info.name ?? '?', multipath: (aux & MULTIPATH_BIT) !== 0, since });
+    });
+    return out;
+  }
+
   /** What source `id`'s target would be sent now: the export of every Loc-RIB route (computed, not stored). */
   advertised(id: number, family: Family, prefix?: string): { prefix: string; attributes: PathAttributes; nextHop: string }[] {
     const s = this.source(id);

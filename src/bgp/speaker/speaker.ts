@@ -15,6 +15,7 @@ import type { NodeConfig, OriginateEntry, PeerConfigEntry } from '../../config/t
 import type { NodeStatus, PeerStatus as PeerStatusView, RouteQuery, RouteView } from '../../control/types';
 import { describeCapability, endOfRibFamily, familyOf, Origin, type Family, type PathAttributes, type UpdateMessage } from '../wire';
 import { Peer, Listener, codecOptionsFor, type PeerEvent, type Negotiated, type ListenerEvent } from '../session';
+import type { LocalIdentity } from '../policy/rules';
 import { RibEngine, type FibSink, type NlriInput, type SourceInfo } from '../rib/engine';
 import { addressSortKey, ipv4ToNumber } from '../rib/decision';
 import { attributesView } from '../rib/view';
@@ -51,6 +52,11 @@ export class Speaker {
   private readonly localSource: number;
   /** Originated routes as announced to the engine, by prefix, with their attribute key. */
   private originated = new Map<string, { family: Family; key: string }>();
+  /** The identity object the engine reads on every import and export; its clusterId may change at run time. */
+  private readonly me: LocalIdentity;
+  /** Peers whose exports are re-sent once the engine is idle (soft reconfiguration). */
+  private readonly refreshTargets = new Set<PeerEntry>();
+  private refreshQueued = false;
 
   constructor(
     private config: NodeConfig,
@@ -58,8 +64,9 @@ export class Speaker {
     opts: SpeakerOptions = {},
   ) {
     this.log = log.child({ component: 'bgp' });
+    this.me = { routerId: config.routerId, clusterId: config.routeReflectorClusterID ?? config.routerId };
     this.engine = new RibEngine({
-      me: { routerId: config.routerId, clusterId: config.routeReflectorClusterID ?? config.routerId },
+      me: this.me,
       decision: { alwaysCompareMed: false },
       fib: opts.fib,
       onError: (err) => this.log.error(`routing engine: ${errorMessage(err)}`),
@@ -154,7 +161,7 @@ export class Speaker {
         connectRetryTime: pc.connectRetryTime,
         sourceAddress: pc.sourceAddress,
         families: pc.families,
-        gracefulRestart: { restartTime: this.config.bgp.gracefulRestartTime },
+        gracefulRestart: { restartTime: pc.maxRestartTime ?? this.config.bgp.gracefulRestartTime },
         enabled: pc.enabled,
         packedNlri: true,
       },
@@ -235,6 +242,132 @@ export class Speaker {
     }
     this.syncOriginated();
     return notes;
+  }
+
+  /**
+   * The datastore peering watcher's entry point: make the peer set, the
+   * originated prefixes and the route-reflector cluster ID exactly these,
+   * touching as little as possible.
+   *
+   * - a peer whose entry is unchanged keeps its session;
+   * - a peer whose change is local only (name, peer type, passive while
+   *   Established, becoming a route-reflector client, next-hop mode,
+   *   filters) is updated in place: same TCP connection, nothing withdrawn;
+   *   its exports are recomputed and re-sent (and, when route reflection
+   *   changed, every peer's), which only adds or replaces routes;
+   * - any other change (address, port, AS numbers, timers, families, source
+   *   address, restart time, TTL security, password, a client demoted) needs
+   *   a new OPEN or withdrawals: that one session restarts;
+   * - a peer no longer wanted gets a Cease (Peer De-configured).
+   *
+   * A new cluster ID applies to routes imported and exported from now on.
+   * Returns one line per change, for the log.
+   */
+  applyPeering(next: { peers: PeerConfigEntry[]; originate: OriginateEntry[]; bgpFilters: NamedBgpFilter[]; routeReflectorClusterID?: string }): string[] {
+    const changes: string[] = [];
+    const cur = this.config;
+    const clusterId = next.routeReflectorClusterID ?? this.config.routerId;
+    if (clusterId !== this.me.clusterId) {
+      changes.push(next.routeReflectorClusterID ? `route reflector with cluster ID ${clusterId}` : 'no longer a route reflector');
+      this.me.clusterId = clusterId;
+    }
+    this.config = { ...cur, peers: next.peers, originate: next.originate, bgpFilters: next.bgpFilters, routeReflectorClusterID: next.routeReflectorClusterID };
+    let reflectionChanged = false;
+    const wanted = new Map(next.peers.map((p) => [p.peerIP, p]));
+    for (const entry of [...this.peers.values()]) {
+      const pc = wanted.get(entry.config.peerIP);
+      if (!pc) {
+        changes.push(`peer ${entry.config.name} (${entry.config.peerIP}) removed`);
+        this.removePeer(entry, { deconfigured: true });
+        continue;
+      }
+      const filtersBefore = JSON.stringify(this.filtersOf(entry.config, cur));
+      if (JSON.stringify(pc) !== JSON.stringify(entry.config)) {
+        const soft = this.softChange(entry, pc);
+        if (soft === undefined) {
+          changes.push(`peer ${pc.name} (${pc.peerIP}) changed: restarting that session`);
+          this.removePeer(entry, { text: 'peer configuration changed' });
+          continue;
+        }
+        changes.push(`peer ${pc.name} (${pc.peerIP}) updated in place: ${soft.what}`);
+        if (soft.reflection) reflectionChanged = true;
+        else if (soft.exports) this.queueRefresh([entry]);
+      }
+      const filters = this.filtersOf(pc);
+      if (JSON.stringify(filters) !== filtersBefore) {
+        changes.push(`peer ${pc.name} (${pc.peerIP}): BGP filters now ${pc.filters.join(', ') || 'none'}, applied without a session reset`);
+        this.engine.setImportFilter(entry.source, compileFilters(filters, 'import'));
+        this.engine.setExportFilter(entry.source, compileFilters(filters, 'export'));
+      }
+    }
+    for (const pc of next.peers) {
+      if (this.peers.has(pc.peerIP)) continue;
+      changes.push(`peer ${pc.name} (${pc.peerIP}) added as ${pc.peerType ?? 'node specific'}${pc.routeReflectorClient ? ', route-reflector client' : ''}`);
+      const entry = this.addPeer(pc);
+      this.listener?.addPeer(entry.peer);
+      entry.peer.start();
+    }
+    if (reflectionChanged) this.queueRefresh([...this.peers.values()]);
+    const before = JSON.stringify([...this.originated]);
+    this.syncOriginated();
+    if (JSON.stringify([...this.originated]) !== before) changes.push(`now originating ${this.originated.size} prefix(es)`);
+    return changes;
+  }
+
+  /**
+   * Fields whose change keeps the session. Undefined when the change needs a
+   * restart; otherwise what changed and whether exports must be re-sent.
+   * (Filters are compared separately: their definitions can change too.)
+   */
+  private softChange(entry: PeerEntry, pc: PeerConfigEntry): { what: string; exports: boolean; reflection: boolean } | undefined {
+    const old = entry.config;
+    const SOFT = ['name', 'peerType', 'passive', 'routeReflectorClient', 'nextHopMode', 'filters'] as const;
+    const strip = (c: PeerConfigEntry): string => JSON.stringify({ ...c, ...Object.fromEntries(SOFT.map((k) => [k, undefined])) });
+    if (strip(old) !== strip(pc)) return undefined;
+    // Demoting a client would need withdrawals of what it was reflected; a restart is the honest way.
+    if (old.routeReflectorClient && !pc.routeReflectorClient) return undefined;
+    const established = entry.peer.state === 'Established';
+    // Turning active needs the connect timer the Peer starts; only worth it when nothing is lost.
+    if (old.passive !== pc.passive && !established) return undefined;
+    const what = SOFT.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(pc[k])).join(', ');
+    entry.config = pc;
+    entry.peer.config.passive = pc.passive;
+    entry.log = this.log.child({ component: 'bgp.peer', peer: pc.name === pc.peerIP ? pc.peerIP : `${pc.name} (${pc.peerIP})` });
+    const reflection = old.routeReflectorClient !== pc.routeReflectorClient;
+    if (reflection) {
+      const n = entry.peer.negotiated;
+      const localAs = pc.localASNumber ?? this.config.asNumber;
+      const ibgp = n ? n.ibgp : localAs === pc.asNumber;
+      this.engine.updateSourceInfo(entry.source, {
+        name: pc.peerIP,
+        summary: { local: false, ibgp, routerId: n ? ipv4ToNumber(n.peerBgpId) : 0, addressKey: addressSortKey(pc.peerIP) },
+        origin: { local: false, ibgp, fromRrClient: pc.routeReflectorClient, peerRouterId: n ? n.peerBgpId : '0.0.0.0', localAs: n ? n.localAs : localAs },
+        importFilter: compileFilters(this.filtersOf(pc), 'import'),
+      });
+    }
+    return { what, exports: reflection || old.nextHopMode !== pc.nextHopMode, reflection };
+  }
+
+  /**
+   * Re-send the whole table to these peers once the engine is idle (soft
+   * reconfiguration outbound). Announcements replace what the peer has;
+   * callers only use this when nothing sent before must be withdrawn.
+   */
+  private queueRefresh(entries: PeerEntry[]): void {
+    for (const e of entries) this.refreshTargets.add(e);
+    if (this.refreshQueued) return;
+    this.refreshQueued = true;
+    void this.engine.idle().then(() => {
+      this.refreshQueued = false;
+      const targets = [...this.refreshTargets];
+      this.refreshTargets.clear();
+      for (const e of targets) {
+        if (this.peers.get(e.config.peerIP) !== e) continue;
+        const n = e.peer.negotiated;
+        if (!n) continue;
+        this.engine.setTarget(e.source, this.targetFor(e, n)).catch((err: unknown) => e.log.warn(`could not re-send the routing table: ${errorMessage(err)}`));
+      }
+    });
   }
 
   // --- originated routes ---------------------------------------------------------
@@ -395,7 +528,7 @@ export class Speaker {
       port: entry.config.port,
       asNumber: entry.config.asNumber,
       localAsNumber: localAs,
-      peerType: 'node specific',
+      peerType: entry.config.peerType ?? 'node specific',
       session: localAs === entry.config.asNumber ? 'ibgp' : 'ebgp',
       enabled: s.enabled,
       passive: entry.config.passive,
@@ -434,6 +567,17 @@ export class Speaker {
   routes(q: RouteQuery): RouteView[] {
     const prefix = q.prefix ? parsePrefix(q.prefix)?.cidr ?? q.prefix : undefined;
     const out: RouteView[] = [];
+    if (q.table === 'loc') {
+      for (const family of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+        for (const r of this.engine.best(family, prefix)) {
+          if (q.peer && q.peer !== r.source) continue;
+          const v: RouteView = { family, prefix: r.prefix, table: 'loc', peer: r.source, attributes: attributesView(r.attrs), since: new Date(r.since).toISOString(), best: true };
+          if (r.multipath) v.multipath = true;
+          out.push(v);
+        }
+      }
+      return out;
+    }
     for (const entry of this.peers.values()) {
       if (q.peer && q.peer !== entry.config.peerIP && q.peer !== entry.config.name) continue;
       for (const family of entry.config.families) {

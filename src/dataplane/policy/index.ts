@@ -15,7 +15,7 @@ export { tableText, ruleLine } from './render/text';
 export { RenderCache } from './render/cache';
 export type * from './render/types';
 export type { Selector, SelectorParser } from './render/selector-api';
-export { PolicyDataplane, type PolicyDataplaneOptions, type ApplyReport, type TableReport } from './apply/dataplane';
+export { PolicyDataplane, type PolicyDataplaneOptions, type ApplyReport, type TableReport, type PolicyCounters } from './apply/dataplane';
 export { processRunner, type CommandRunner, type CommandResult } from './apply/exec';
 export { detectBackend, type IptablesBackend } from './apply/backend';
 export { planTable, type TablePlan } from './apply/plan';

@@ -228,3 +228,20 @@ describe('RibEngine with BGPFilter', () => {
     expect(rec.messages - before).toBe(2);
   });
 });
+
+describe('RibEngine Loc-RIB view', () => {
+  it('lists the best route per prefix with its source and multipath flag', async () => {
+    const e = engine();
+    const a = e.addSource(source('192.0.2.1'));
+    const b = e.addSource(source('192.0.2.2'));
+    e.announce(a, 'ipv4-unicast', attrs([65001], '192.0.2.1'), { list: [{ prefix: '10.5.0.0/16' }, { prefix: '10.6.0.0/16' }] });
+    e.announce(b, 'ipv4-unicast', attrs([65001], '192.0.2.2'), { list: [{ prefix: '10.5.0.0/16' }] });
+    await e.idle();
+    const best = e.best('ipv4-unicast').sort((x, y) => x.prefix.localeCompare(y.prefix));
+    expect(best.map((r) => [r.prefix, r.source, r.multipath])).toEqual([
+      ['10.5.0.0/16', '192.0.2.1', true],
+      ['10.6.0.0/16', '192.0.2.1', false],
+    ]);
+    expect(e.best('ipv4-unicast', '10.6.0.0/16')).toHaveLength(1);
+  });
+});

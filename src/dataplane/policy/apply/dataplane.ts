@@ -41,6 +41,20 @@ export interface PolicyDataplaneOptions {
   onError?: (err: unknown) => void;
 }
 
+export interface PolicyCounters {
+  restoreCalls: number;
+  restoreErrors: number;
+  /** Total wall time spent in iptables-restore, ms. */
+  restoreMs: number;
+  saveCalls: number;
+  saveErrors: number;
+  linesExecuted: number;
+  ipsetCalls: number;
+  ipsetErrors: number;
+  repairs: number;
+  resyncs: number;
+}
+
 export interface TableReport {
   created: string[];
   rewritten: string[];
@@ -129,6 +143,37 @@ export class PolicyDataplane {
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /**
+   * Command counters over both families (felix_iptables_restore_calls,
+   * _errors, felix_iptables_save_calls, felix_iptables_lines_executed,
+   * felix_ipset_calls, felix_ipset_errors) and the summed duration of
+   * iptables-restore runs.
+   */
+  counters(): PolicyCounters {
+    const out: PolicyCounters = {
+      restoreCalls: 0,
+      restoreErrors: 0,
+      restoreMs: 0,
+      saveCalls: 0,
+      saveErrors: 0,
+      linesExecuted: 0,
+      ipsetCalls: this.ipsets.calls,
+      ipsetErrors: this.ipsets.errors,
+      repairs: this.repairs,
+      resyncs: this.resyncs,
+    };
+    for (const f of this.families ?? []) {
+      const c = f.iptables.counters;
+      out.restoreCalls += c.restoreCalls;
+      out.restoreErrors += c.restoreErrors;
+      out.restoreMs += c.restoreMs;
+      out.saveCalls += c.saveCalls;
+      out.saveErrors += c.saveErrors;
+      out.linesExecuted += c.linesExecuted;
+    }
+    return out;
   }
 
   /** Chain and ipset counts (felix_iptables_chains, felix_ipsets_calico). */

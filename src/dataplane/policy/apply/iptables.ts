@@ -17,6 +17,8 @@ export interface IptablesCounters {
   restoreCalls: number;
   restoreErrors: number;
   linesExecuted: number;
+  /** Wall time spent in restores, ms. */
+  restoreMs: number;
 }
 
 export class IptablesDriver {
@@ -27,7 +29,7 @@ export class IptablesDriver {
     backend: IptablesBackend,
     readonly v: IpVersion,
     private readonly own: OwnershipRules,
-    readonly counters: IptablesCounters = { saveCalls: 0, saveErrors: 0, restoreCalls: 0, restoreErrors: 0, linesExecuted: 0 },
+    readonly counters: IptablesCounters = { saveCalls: 0, saveErrors: 0, restoreCalls: 0, restoreErrors: 0, linesExecuted: 0, restoreMs: 0 },
   ) {
     this.cmds = iptablesCommands(backend, v);
   }
@@ -45,7 +47,10 @@ export class IptablesDriver {
   async restore(text: string, lines: number): Promise<void> {
     this.counters.restoreCalls++;
     const argv = [this.cmds.restore, '--noflush', '--wait', '10'];
-    const res = await this.exec(argv, text, 'IPTABLES_RESTORE_FAILED');
+    const t0 = performance.now();
+    const res = await this.exec(argv, text, 'IPTABLES_RESTORE_FAILED').finally(() => {
+      this.counters.restoreMs += performance.now() - t0;
+    });
     if (res.code !== 0) {
       this.counters.restoreErrors++;
       throw restoreError(this.cmds.restore, res.code, res.stderr, text);
