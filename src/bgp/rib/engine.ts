@@ -76,6 +76,8 @@ interface Source {
   /** Routes queued for this target, by exported attribute set. */
   pending: Map<string, { family: Family; attributes: PathAttributes; nextHop: string; nlri: NlriWriter }>;
   pendingWithdraw: Map<Family, NlriWriter>;
+  /** Prefixes currently advertised to this target, per family (kept as changes are sent; Adj-RIB-Out itself is not stored). */
+  advertisedCount: Map<Family, number>;
 }
 
 interface FamilyState {
@@ -121,7 +123,7 @@ export class RibEngine {
   addSource(info: SourceInfo): number {
     let id = this.sources.indexOf(undefined);
     if (id < 0) id = this.sources.length;
-    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map() };
+    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map() };
     return id;
   }
 
@@ -145,6 +147,7 @@ export class RibEngine {
     s.target = target;
     s.pending.clear();
     s.pendingWithdraw.clear();
+    s.advertisedCount.clear();
     if (!target) return Promise.resolve();
     return this.dumpTo(id);
   }
@@ -286,8 +289,13 @@ export class RibEngine {
         const from = aux & ~MULTIPATH_BIT;
         if (from === id || !this.sources[from]) return;
         const now = this.exportFor(attrId, from, id, family, key, len, filter ?? null);
-        if (now.send && (!was?.send || was.key !== now.key)) this.queueAnnounce(s, family, now, key, len);
-        else if (!now.send && was?.send) this.queueWithdraw(s, family, key, len);
+        if (now.send && (!was?.send || was.key !== now.key)) {
+          this.queueAnnounce(s, family, now, key, len);
+          if (!was?.send) this.countAdvertised(s, family, 1);
+        } else if (!now.send && was?.send) {
+          this.queueWithdraw(s, family, key, len);
+          this.countAdvertised(s, family, -1);
+        }
       });
       this.exportCache.clear();
     }
@@ -306,6 +314,11 @@ export class RibEngine {
   /** Number of prefixes in the Loc-RIB. */
   locSize(family: Family): number {
     return this.families.get(family)!.loc.size;
+  }
+
+  /** How many prefixes of `family` the peer behind source `id` has been sent and not withdrawn. */
+  advertisedCount(id: number, family: Family): number {
+    return this.source(id).advertisedCount.get(family) ?? 0;
   }
 
   /** Distinct attribute sets alive (interning at work). */
@@ -611,11 +624,20 @@ export class RibEngine {
       const now = newAttr >= 0 && newSource !== t ? this.exportFor(newAttr, newSource, t, family, key, len) : undefined;
       if (now?.send) {
         this.queueAnnounce(s, family, now, key, len);
+        const was = prevAttr >= 0 && prevSource !== t && this.sources[prevSource] ? this.exportFor(prevAttr, prevSource, t, family, key, len) : undefined;
+        if (!was?.send) this.countAdvertised(s, family, 1);
         continue;
       }
       const before = prevAttr >= 0 && prevSource !== t && this.sources[prevSource] ? this.exportFor(prevAttr, prevSource, t, family, key, len) : undefined;
-      if (before?.send) this.queueWithdraw(s, family, key, len);
+      if (before?.send) {
+        this.queueWithdraw(s, family, key, len);
+        this.countAdvertised(s, family, -1);
+      }
     }
+  }
+
+  private countAdvertised(s: Source, family: Family, delta: number): void {
+    s.advertisedCount.set(family, (s.advertisedCount.get(family) ?? 0) + delta);
   }
 
   private queueAnnounce(s: Source, family: Family, d: ExportDecision & { send: true }, key: Uint32Array, len: number): void {
@@ -675,6 +697,7 @@ export class RibEngine {
           groups.set(v.key, g);
         }
         g.nlri.append(key, len);
+        this.countAdvertised(s, family, 1);
       });
       this.exportCache.clear();
       for (const g of groups.values()) buffers.push(...encodePackedAnnouncements(family, g.attributes, g.nextHop, g.nlri.bytes(), target.codec));

@@ -245,3 +245,28 @@ describe('RibEngine Loc-RIB view', () => {
     expect(e.best('ipv4-unicast', '10.6.0.0/16')).toHaveLength(1);
   });
 });
+
+describe('RibEngine advertised counts', () => {
+  it('counts what each target has been sent, through announcements, withdrawals and filter changes', async () => {
+    const { compileFilters } = require('../../../src/bgp/policy/bgp-filter') as typeof import('../../../src/bgp/policy/bgp-filter');
+    const e = engine();
+    const a = e.addSource(source('192.0.2.1'));
+    const out = e.addSource(source('192.0.2.3'));
+    e.announce(a, 'ipv4-unicast', attrs([65001], '192.0.2.1'), { list: [{ prefix: '10.0.0.0/24' }] });
+    await e.idle();
+    const rec = recorder();
+    await e.setTarget(out, rec.target);
+    expect(e.advertisedCount(out, 'ipv4-unicast')).toBe(1);
+    e.announce(a, 'ipv4-unicast', attrs([65001], '192.0.2.1'), { list: [{ prefix: '10.1.0.0/24' }, { prefix: '10.2.0.0/24' }] });
+    await e.idle();
+    expect(e.advertisedCount(out, 'ipv4-unicast')).toBe(3);
+    e.announce(a, 'ipv4-unicast', attrs([65001, 65002], '192.0.2.1'), { list: [{ prefix: '10.1.0.0/24' }] });
+    e.withdraw(a, 'ipv4-unicast', { list: [{ prefix: '10.2.0.0/24' }] });
+    await e.idle();
+    expect(e.advertisedCount(out, 'ipv4-unicast')).toBe(2);
+    e.setExportFilter(out, compileFilters([{ name: 'x', spec: { exportV4: [{ action: 'Reject', cidr: '10.0.0.0/24', matchOperator: 'Equal' }] } }], 'export'));
+    await e.idle();
+    expect(e.advertisedCount(out, 'ipv4-unicast')).toBe(2 - 1);
+    expect(e.advertisedCount(out, 'ipv4-unicast')).toBe(rec.announced.size);
+  });
+});
