@@ -2,15 +2,19 @@
  * Policy dataplane benchmark: render + apply for 1,000 local workload
  * endpoints and 100 policies from scratch, then a one-endpoint change.
  * Runs against a scratch network namespace it creates and deletes (iptables
- * and ipsets are per namespace); needs root.
+ * and ipsets are per namespace); needs root. The measuring half re-runs
+ * itself INSIDE that namespace (as the controller runs in its node's
+ * namespace), so commands are run directly, not through `ip netns exec`.
  *
- *   node -r ./bench/rib/ts-hook.js bench/policy/bench.ts [--endpoints 1000] [--policies 100] [--repeat 5]
+ *   node -r ./bench/rib/ts-hook.js bench/policy/bench.ts [--endpoints 1000] [--policies 100] [--repeat 5] [--backend nft|legacy]
  *
  * Prints JSON: from-scratch render/apply ms, one-endpoint change render/apply
- * ms (median of --repeat), and the chains/sets that change touched.
+ * ms (median of --repeat) with the part spent inside iptables-restore, and
+ * the chains/sets each change touched. Only IPv4 is enabled, as in the
+ * integration tests (the renderer renders enabled families only).
  */
-import { execFileSync } from 'node:child_process';
-import { PolicyDataplane, processRunner, type Policy, type PolicyInput, type WorkloadEndpoint } from '../../src/dataplane/policy';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { PolicyDataplane, type Policy, type PolicyInput, type WorkloadEndpoint } from '../../src/dataplane/policy';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +24,10 @@ function arg(name: string, def: number): number {
 const N_EP = arg('endpoints', 1000);
 const N_POL = arg('policies', 100);
 const REPEAT = arg('repeat', 5);
+const BACKEND = ((): 'nft' | 'legacy' => {
+  const i = process.argv.indexOf('--backend');
+  return i >= 0 && process.argv[i + 1] === 'legacy' ? 'legacy' : 'nft';
+})();
 
 function endpoint(i: number): WorkloadEndpoint {
   return {
@@ -65,61 +73,86 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
-async function main(): Promise<void> {
+async function inner(): Promise<void> {
+  const dp = new PolicyDataplane({ families: [4], backend: BACKEND, config: { workloadIfacePrefix: 'tt' } });
+  const eps = Array.from({ length: N_EP }, (_, i) => endpoint(i));
+  const restoreMs = (): number => dp.counters().restoreMs;
+  let r0 = restoreMs();
+  const scratch = await dp.apply(input(eps));
+  const scratchRestore = restoreMs() - r0;
+  const stats = dp.stats();
+  const change: Array<{ renderMs: number; applyMs: number; restoreMs: number; touched: string[]; sets: string[] }> = [];
+  for (let r = 0; r < REPEAT; r++) {
+    // One endpoint changes labels (moves into another app group) — and back on the next round.
+    const i = 7;
+    const changed = eps.map((e, k) => (k === i ? { ...e, labels: { ...e.labels, app: r % 2 === 0 ? 'app49' : `app${i % 50}` } } : e));
+    r0 = restoreMs();
+    const rep = await dp.apply(input(changed));
+    const t = rep.tables['v4/filter'];
+    change.push({
+      renderMs: rep.renderMs,
+      applyMs: rep.applyMs,
+      restoreMs: restoreMs() - r0,
+      touched: [...(t?.created ?? []), ...(t?.rewritten ?? []), ...(t?.deleted ?? [])],
+      sets: [...rep.ipsets.created, ...rep.ipsets.updated, ...rep.ipsets.destroyed],
+    });
+  }
+  // Back to the original labels, then one endpoint more.
+  await dp.apply(input(eps));
+  r0 = restoreMs();
+  const add = await dp.apply(input([...eps, endpoint(N_EP)]));
+  const addRestore = restoreMs() - r0;
+  const ta = add.tables['v4/filter'];
+  const ms = (x: number): number => +x.toFixed(1);
+  const med = (f: (c: (typeof change)[number]) => number): number => ms(median(change.map(f)));
+  console.log(
+    JSON.stringify(
+      {
+        endpoints: N_EP,
+        policies: N_POL,
+        backend: BACKEND,
+        programmed: stats,
+        fromScratch: { renderMs: ms(scratch.renderMs), applyMs: ms(scratch.applyMs), restoreMs: ms(scratchRestore), totalMs: ms(scratch.renderMs + scratch.applyMs) },
+        oneEndpointLabelChange: {
+          repeat: REPEAT,
+          medianRenderMs: med((c) => c.renderMs),
+          medianApplyMs: med((c) => c.applyMs),
+          medianRestoreMs: med((c) => c.restoreMs),
+          medianOwnMs: med((c) => c.renderMs + c.applyMs - c.restoreMs),
+          medianTotalMs: med((c) => c.renderMs + c.applyMs),
+          touchedChains: change[0]?.touched,
+          touchedSets: change[0]?.sets,
+        },
+        oneEndpointAdded: {
+          renderMs: ms(add.renderMs),
+          applyMs: ms(add.applyMs),
+          restoreMs: ms(addRestore),
+          touchedChains: [...(ta?.created ?? []), ...(ta?.rewritten ?? []), ...(ta?.deleted ?? [])],
+          touchedSets: [...add.ipsets.created, ...add.ipsets.updated, ...add.ipsets.destroyed],
+        },
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+function main(): void {
+  if (process.argv.includes('--inner')) {
+    inner().catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
+    return;
+  }
   const ns = `tt${process.pid.toString(36)}_b-bench`;
   execFileSync('ip', ['netns', 'add', ns]);
   try {
-    const dp = new PolicyDataplane({ runner: processRunner(['ip', 'netns', 'exec', ns]), families: [4], config: { workloadIfacePrefix: 'tt' } });
-    const eps = Array.from({ length: N_EP }, (_, i) => endpoint(i));
-    const scratch = await dp.apply(input(eps));
-    const stats = dp.stats();
-    const change: Array<{ renderMs: number; applyMs: number; touched: string[]; sets: string[] }> = [];
-    for (let r = 0; r < REPEAT; r++) {
-      // One endpoint changes labels (moves into another app group) — and back on the next round.
-      const i = 7;
-      const changed = eps.map((e, k) => (k === i ? { ...e, labels: { ...e.labels, app: r % 2 === 0 ? 'app49' : `app${i % 50}` } } : e));
-      const rep = await dp.apply(input(changed));
-      const t = rep.tables['v4/filter'];
-      change.push({
-        renderMs: rep.renderMs,
-        applyMs: rep.applyMs,
-        touched: [...(t?.created ?? []), ...(t?.rewritten ?? []), ...(t?.deleted ?? [])],
-        sets: [...rep.ipsets.created, ...rep.ipsets.updated, ...rep.ipsets.destroyed],
-      });
-    }
-    const add = await dp.apply(input([...eps, endpoint(N_EP)]));
-    const ta = add.tables['v4/filter'];
-    console.log(
-      JSON.stringify(
-        {
-          endpoints: N_EP,
-          policies: N_POL,
-          programmed: stats,
-          fromScratch: { renderMs: +scratch.renderMs.toFixed(1), applyMs: +scratch.applyMs.toFixed(1), totalMs: +(scratch.renderMs + scratch.applyMs).toFixed(1) },
-          oneEndpointLabelChange: {
-            medianRenderMs: +median(change.map((c) => c.renderMs)).toFixed(1),
-            medianApplyMs: +median(change.map((c) => c.applyMs)).toFixed(1),
-            medianTotalMs: +median(change.map((c) => c.renderMs + c.applyMs)).toFixed(1),
-            touchedChains: change[0]?.touched,
-            touchedSets: change[0]?.sets,
-          },
-          oneEndpointAdded: {
-            renderMs: +add.renderMs.toFixed(1),
-            applyMs: +add.applyMs.toFixed(1),
-            touchedChains: [...(ta?.created ?? []), ...(ta?.rewritten ?? [])],
-            touchedSets: [...add.ipsets.created, ...add.ipsets.updated],
-          },
-        },
-        null,
-        2,
-      ),
-    );
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, ...process.argv.slice(1), '--inner'], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
   } finally {
     execFileSync('ip', ['netns', 'delete', ns]);
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+main();

@@ -42,7 +42,7 @@ export function renderTable(summary: Summary[], doc: { machine: Record<string, u
       s.daemon === 'sink' ? 'sink (floor)' : s.daemon,
       s.n >= 1e6 ? `${s.n / 1e6}M` : `${s.n / 1e3}k`,
       s.daemon === 'ip-batch' ? '-' : `${fmtS(s.ribS, s.ribStatus)}${flag}`,
-      isBird ? '1.0x' : s.daemon === 'ip-batch' ? '' : ratio(s.ribS, bird?.ribS),
+      isBird ? '1.0x' : s.daemon === 'ip-batch' || s.daemon === 'sink' ? '' : ratio(s.ribS, bird?.ribS),
       s.ribResolutionMs !== undefined ? s.ribResolutionMs.toFixed(0) : '',
       s.peakRssMb !== undefined && s.daemon !== 'sink' ? s.peakRssMb.toFixed(1) : '-',
       s.bytesPerRoute !== undefined && s.daemon !== 'sink' ? s.bytesPerRoute.toFixed(0) : '-',

@@ -35,7 +35,7 @@ const PAST: Record<Verb, string> = { create: 'created', apply: 'applied', replac
 
 /** "bgppeer (bgpp, bp), node (no), …": each kind and its short names, plurals left out. */
 export const KIND_HELP = KINDS.map((k) => {
-  const short = k.names.slice(1).filter((n) => n !== k.plural && !k.names.includes(n.replace(/s$/, '')) && !n.endsWith('ies'));
+  const short = k.names.slice(1).filter((n) => n !== k.plural && !(n.endsWith('s') && k.names.includes(n.slice(0, -1))) && !n.endsWith('ies'));
   return short.length > 0 ? `${k.names[0]} (${short.join(', ')})` : k.names[0];
 }).join(', ');
 

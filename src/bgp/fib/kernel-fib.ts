@@ -12,7 +12,7 @@ import type { Family } from '../wire/types';
 import type { FibSink } from '../rib/engine';
 import { cidrFromKey } from '../rib/prefix-key';
 import { RouteDriver, NetlinkMonitor, RTPROT_TARTAN_BGP } from '../../netlink';
-import { RouteTable, type ApplyResult } from '../../dataplane/routes';
+import { RouteTable, type ApplyResult, type RouteTarget } from '../../dataplane/routes';
 import type { Logger } from '../../util/log';
 
 export interface KernelFibOptions {
@@ -28,6 +28,8 @@ export class KernelFib implements FibSink {
   private readonly driver: RouteDriver;
   private readonly monitor: NetlinkMonitor;
   private started = false;
+  /** One shared target object per distinct next-hop set: a million routes via one peer share one. */
+  private readonly targets = new Map<string, RouteTarget>();
 
   constructor(private readonly opts: KernelFibOptions) {
     this.driver = RouteDriver.open();
@@ -52,8 +54,17 @@ export class KernelFib implements FibSink {
 
   update(family: Family, key: Uint32Array, len: number, nextHops: readonly string[]): void {
     const prefix = cidrFromKey(key, len, family === 'ipv4-unicast' ? 1 : 4);
-    if (nextHops.length === 0) this.routes.delete(prefix);
-    else this.routes.setDesired(prefix, { nextHops: nextHops.map((gateway) => ({ gateway })) });
+    if (nextHops.length === 0) {
+      this.routes.delete(prefix);
+      return;
+    }
+    const id = nextHops.join(' ');
+    let target = this.targets.get(id);
+    if (!target) {
+      target = Object.freeze({ nextHops: Object.freeze(nextHops.map((gateway) => Object.freeze({ gateway }))) });
+      this.targets.set(id, target);
+    }
+    this.routes.setDesired(prefix, target);
   }
 
   /** First reconcile against the kernel; from then on changes are applied as they come. */

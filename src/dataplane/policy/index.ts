@@ -10,7 +10,7 @@
 export * from './model';
 export { DEFAULT_RENDER_CONFIG, renderConfig, FELIX_FAILSAFE_IN, FELIX_FAILSAFE_OUT } from './config';
 export type { RenderConfig, EndpointToHostAction, PortProto } from './config';
-export { renderDataplane, type RenderOptions } from './render';
+export { renderDataplane, PolicyRenderer, type RenderOptions, type PolicyRendererOptions } from './render';
 export { tableText, ruleLine } from './render/text';
 export { RenderCache } from './render/cache';
 export type * from './render/types';

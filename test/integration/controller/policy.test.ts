@@ -251,7 +251,6 @@ describe('DataplaneController: policy from etcd enforced on real traffic', () =>
     expect(rules(before).length).toBeGreaterThan(0);
     const repairs = (await dc.status()).policy.counters?.repairs ?? 0;
     await lab.exec(n1.ns, ['iptables-nft', '-F', chain ?? '']);
-    // While flushed the chain lets everything through to the end of FORWARD: c reaches a.
     await waitFor(async () => rules(await save()).length === rules(before).length, { what: `${chain} restored` });
     expect(rules(await save())).toEqual(rules(before));
     expect((await dc.status()).policy.counters?.repairs ?? 0).toBeGreaterThan(repairs);

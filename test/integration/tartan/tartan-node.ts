@@ -47,6 +47,8 @@ export interface TartanOptions {
   originate?: TartanOriginate[];
   /** Extra top-level config fields. */
   extra?: Record<string, unknown>;
+  /** Cluster mode: the `datastore` section (endpoints, reportIntervalSeconds, …); peers and originate then come from etcd. */
+  datastore?: Record<string, unknown>;
 }
 
 export class TartanNode {
@@ -155,6 +157,7 @@ function renderConfig(host: Host, opts: TartanOptions, socket: string): string {
       ...(p.filters ? { filters: p.filters } : {}),
     })),
     originate: opts.originate ?? [],
+    ...(opts.datastore ? { datastore: { type: 'etcdv3', ...opts.datastore } } : {}),
     ...opts.extra,
   };
   if (host.ipv4) config.ipv4Address = host.ipv4;

@@ -36,3 +36,34 @@ describe('tartanctl command line', () => {
     expect(r.err).toBe('Error: Tartan process is not running (no daemon at /nonexistent/tartan.sock)');
   });
 });
+
+describe('tartanctl --help on every command', () => {
+  const commands = [
+    ['node', 'status'], ['bgp', 'routes'], ['create'], ['apply'], ['replace'], ['delete'], ['get'], ['patch'], ['label'], ['validate'],
+    ['ipam', 'show'], ['ipam', 'check'], ['ipam', 'release'], ['completion'],
+  ];
+  it.each(commands)('%s %s --help', async (...cmd: string[]) => {
+    const r = await cli(...cmd.filter((c) => c !== undefined), '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Usage: tartanctl ${cmd.filter((c) => c !== undefined).join(' ')}`);
+    // Global datastore options are listed everywhere.
+    expect(r.out).toContain('--etcd-endpoints <urls>');
+  });
+
+  it('names the kinds and their short names in get --help', async () => {
+    const r = await cli('get', '--help');
+    expect(r.out).toContain('bgppeer (bgpp, bp)');
+    expect(r.out).toContain('ippool (ipp, pool)');
+  });
+
+  it('rejects an unknown kind as a usage error (exit 2) before touching the datastore', async () => {
+    const r = await cli('--etcd-endpoints', 'http://127.0.0.1:1', 'get', 'frobs');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^Error: resource type 'frobs' is not supported \(known: node, bgppeer, /);
+  });
+
+  it('rejects a bad label argument and a bad -o as usage errors', async () => {
+    expect((await cli('--etcd-endpoints', 'http://127.0.0.1:1', 'label', 'node', 'n1', 'novalue')).code).toBe(2);
+    expect((await cli('--etcd-endpoints', 'http://127.0.0.1:1', 'get', 'node', '-o', 'xml')).err).toBe('Error: unknown output format "xml" (use ps, wide, yaml, json or custom-columns=A,B)');
+  });
+});

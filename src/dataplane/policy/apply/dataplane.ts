@@ -16,16 +16,15 @@
 import { TartanError, errorMessage } from '../../../errors';
 import { renderConfig, type RenderConfig } from '../config';
 import type { IpVersion, PolicyInput } from '../model';
-import { renderDataplane } from '../render';
-import { RenderCache } from '../render/cache';
+import { PolicyRenderer } from '../render';
 import { ChainNames } from '../render/names';
 import type { SelectorParser } from '../render/selector-api';
-import { TABLES, type RenderedDataplane, type TableName } from '../render/types';
+import { TABLES, type RenderedChain, type RenderedDataplane, type RenderedIpSet, type TableName } from '../render/types';
 import { detectBackend, type IptablesBackend } from './backend';
 import { processRunner, type CommandRunner } from './exec';
-import { IpsetDriver, planIpsets, setsAfter, type ProgrammedSets } from './ipsets';
+import { IpsetDriver, planIpsets, setsAfter, updateSets, type ProgrammedSets } from './ipsets';
 import { IptablesDriver } from './iptables';
-import { planTable, programmedAfter } from './plan';
+import { planTable, programmedAfter, updateProgrammed } from './plan';
 import type { ProgrammedTable } from './saved';
 
 export interface PolicyDataplaneOptions {
@@ -77,6 +76,9 @@ interface FamilyState {
   iptables: IptablesDriver;
   tables: Partial<Record<TableName, ProgrammedTable>>;
   sets: ProgrammedSets | null;
+  /** What the cache above was last made from (identity fast path for unchanged chains and sets). */
+  appliedChains: Partial<Record<TableName, Map<string, RenderedChain>>>;
+  appliedSets: Map<string, RenderedIpSet> | null;
 }
 
 export class PolicyDataplane {
@@ -85,7 +87,8 @@ export class PolicyDataplane {
   private readonly names: ChainNames;
   private readonly ipsets: IpsetDriver;
   private families: FamilyState[] | null = null;
-  private readonly cache = new RenderCache();
+  /** Incremental: keeps its index, selections, chains and sets between applies; renders only our families. */
+  private readonly renderer: PolicyRenderer;
   private desired: RenderedDataplane | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -98,17 +101,18 @@ export class PolicyDataplane {
     this.run = opts.runner ?? processRunner();
     this.names = new ChainNames(this.cfg);
     this.ipsets = new IpsetDriver(this.run);
+    this.renderer = new PolicyRenderer({
+      config: this.cfg,
+      families: opts.families ?? [4, 6],
+      ...(opts.parseSelector ? { parseSelector: opts.parseSelector } : {}),
+    });
   }
 
   /** Render `input` and program the difference. Rejects (keeping the old dataplane) on invalid input. */
   apply(input: PolicyInput): Promise<ApplyReport> {
     return this.serial(async () => {
       const t0 = performance.now();
-      const rendered = renderDataplane(input, {
-        config: this.cfg,
-        cache: this.cache,
-        ...(this.opts.parseSelector ? { parseSelector: this.opts.parseSelector } : {}),
-      });
+      const rendered = this.renderer.render(input);
       const t1 = performance.now();
       this.desired = rendered;
       const report = await this.program(false);
@@ -208,6 +212,8 @@ export class PolicyDataplane {
       iptables: new IptablesDriver(this.run, backend, v, own),
       tables: {},
       sets: null,
+      appliedChains: {},
+      appliedSets: null,
     }));
     return this.families;
   }
@@ -232,7 +238,8 @@ export class PolicyDataplane {
       }
       const setPlans = families.map((fam) => {
         const want = (fam.v === 4 ? desired.v4 : desired.v6).ipsets;
-        return { fam, want, plan: planIpsets(want, fam.sets ?? new Map(), fam.v, `${this.cfg.ipsetPrefix}${fam.v}`) };
+        const applied = readBack ? undefined : (fam.appliedSets ?? undefined);
+        return { fam, want, plan: planIpsets(want, fam.sets ?? new Map(), fam.v, `${this.cfg.ipsetPrefix}${fam.v}`, applied) };
       });
       for (const { plan } of setPlans) {
         if (plan.update !== null) await this.ipsets.restore(plan.update);
@@ -244,13 +251,17 @@ export class PolicyDataplane {
         const want = fam.v === 4 ? desired.v4 : desired.v6;
         for (const table of TABLES) {
           let actual = fam.tables[table];
-          if (readBack || actual === undefined) actual = await fam.iptables.save(table);
-          const plan = planTable(want.tables[table], actual, this.cfg.commentPrefix);
+          const fromCache = !readBack && actual !== undefined;
+          if (!fromCache || actual === undefined) actual = await fam.iptables.save(table);
+          const wantTable = want.tables[table];
+          const plan = planTable(wantTable, actual, this.cfg.commentPrefix, fromCache ? fam.appliedChains[table] : undefined);
           if (plan.text !== null) {
             fam.tables[table] = undefined;
+            fam.appliedChains[table] = undefined;
             await fam.iptables.restore(plan.text, plan.lines);
           }
-          fam.tables[table] = programmedAfter(want.tables[table], this.cfg.commentPrefix);
+          fam.tables[table] = fromCache ? updateProgrammed(actual, wantTable, plan, this.cfg.commentPrefix) : programmedAfter(wantTable, this.cfg.commentPrefix);
+          fam.appliedChains[table] = new Map(wantTable.chains.map((c) => [c.name, c]));
           report.tables[`v${fam.v}/${table}`] = {
             created: plan.created,
             rewritten: plan.rewritten,
@@ -265,13 +276,17 @@ export class PolicyDataplane {
         if (plan.destroy !== null) await this.ipsets.restore(plan.destroy);
         report.ipsets.destroyed.push(...plan.destroyed);
         report.repairs += plan.destroyed.length;
-        fam.sets = setsAfter(want, fam.v);
+        if (readBack || fam.appliedSets === null) fam.sets = setsAfter(want, fam.v);
+        else updateSets(fam.sets ?? new Map(), want, plan, fam.v);
+        fam.appliedSets = new Map(want.map((s) => [s.name, s]));
       }
     } catch (e) {
       // Unknown kernel state: read everything back next time.
       for (const fam of families) {
         fam.tables = {};
         fam.sets = null;
+        fam.appliedChains = {};
+        fam.appliedSets = null;
       }
       if (e instanceof TartanError) throw e;
       throw new TartanError('POLICY_APPLY_FAILED', errorMessage(e), { cause: e });

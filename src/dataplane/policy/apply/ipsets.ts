@@ -61,6 +61,8 @@ export function planIpsets(
   actual: ProgrammedSets,
   v: IpVersion,
   ownPrefix: string,
+  /** The sets of the last successful apply when `actual` is its cache: identical objects are unchanged. */
+  applied?: ReadonlyMap<string, RenderedIpSet>,
 ): IpsetPlan {
   const up: string[] = [];
   const created: string[] = [];
@@ -68,6 +70,7 @@ export function planIpsets(
   const want = new Set<string>();
   for (const s of desired) {
     want.add(s.name);
+    if (applied !== undefined && applied.get(s.name) === s && actual.has(s.name)) continue;
     const have = actual.get(s.name);
     if (have === undefined) {
       created.push(s.name);
@@ -104,6 +107,16 @@ export function planIpsets(
 /** What is programmed after a successful plan (the apply cache). */
 export function setsAfter(desired: readonly RenderedIpSet[], v: IpVersion): ProgrammedSets {
   return new Map(desired.map((s) => [s.name, { type: s.type, family: famOf(v), members: new Set(s.members) }]));
+}
+
+/** Update the apply cache in place after a successful plan: only the sets it wrote or destroyed change. */
+export function updateSets(cache: ProgrammedSets, desired: readonly RenderedIpSet[], plan: IpsetPlan, v: IpVersion): ProgrammedSets {
+  const touched = new Set([...plan.created, ...plan.updated]);
+  for (const s of desired) {
+    if (touched.has(s.name)) cache.set(s.name, { type: s.type, family: famOf(v), members: new Set(s.members) });
+  }
+  for (const n of plan.destroyed) cache.delete(n);
+  return cache;
 }
 
 export class IpsetDriver {

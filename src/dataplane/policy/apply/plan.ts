@@ -14,7 +14,7 @@
  * unknown hashes and rules that jump to our chains without our hash are
  * deleted by their exact spec. Nothing else in kernel chains is touched.
  */
-import type { RenderedTable } from '../render/types';
+import type { RenderedChain, RenderedTable } from '../render/types';
 import { ruleLine } from '../render/text';
 import type { HookEntry, ProgrammedTable } from './saved';
 
@@ -37,7 +37,17 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-export function planTable(desired: RenderedTable, actual: ProgrammedTable, commentPrefix: string): TablePlan {
+/**
+ * `applied`: the chains of the last successful apply when `actual` is that
+ * apply's cache (not a read-back); a chain that is the very same object is
+ * unchanged and skipped without comparing its hashes.
+ */
+export function planTable(
+  desired: RenderedTable,
+  actual: ProgrammedTable,
+  commentPrefix: string,
+  applied?: ReadonlyMap<string, RenderedChain>,
+): TablePlan {
   const declare: string[] = [];
   const adds: string[] = [];
   const rewritten: string[] = [];
@@ -45,6 +55,7 @@ export function planTable(desired: RenderedTable, actual: ProgrammedTable, comme
   const wanted = new Set<string>();
   for (const c of desired.chains) {
     wanted.add(c.name);
+    if (applied !== undefined && applied.get(c.name) === c && actual.chains.has(c.name)) continue;
     const have = actual.chains.get(c.name);
     const want = c.rules.map((r) => r.hash);
     if (have !== undefined && sameList(have, want)) continue;
@@ -91,6 +102,18 @@ export function planTable(desired: RenderedTable, actual: ProgrammedTable, comme
     hooksDeleted: hookDeletes.length,
     lines: body.length,
   };
+}
+
+/**
+ * Update the apply cache in place after a successful batch: only the
+ * chains the plan wrote or deleted change (cheaper than `programmedAfter`).
+ */
+export function updateProgrammed(cache: ProgrammedTable, desired: RenderedTable, plan: TablePlan, commentPrefix: string): ProgrammedTable {
+  const touched = new Set([...plan.created, ...plan.rewritten]);
+  if (touched.size > 0) for (const c of desired.chains) if (touched.has(c.name)) cache.chains.set(c.name, c.rules.map((r) => r.hash));
+  for (const n of plan.deleted) cache.chains.delete(n);
+  cache.hooks = programmedAfter({ ...desired, chains: [] }, commentPrefix).hooks;
+  return cache;
 }
 
 /** What the table looks like after `planTable`'s batch succeeded (the apply cache). */

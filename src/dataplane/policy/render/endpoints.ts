@@ -15,7 +15,7 @@
  */
 import { TartanError } from '../../../errors';
 import { parsePrefix } from '../../../util/ip';
-import type { EndpointPort, HostEndpoint, IpVersion, PolicyInput, Profile, WorkloadEndpoint } from '../model';
+import type { EndpointPort, HostEndpoint, IpVersion, PolicyInput, WorkloadEndpoint } from '../model';
 import type { Selector, SelectorParser } from './selector-api';
 
 export const NAMESPACE_LABEL = 'projectcalico.org/namespace';
@@ -43,10 +43,26 @@ export interface Scope {
   namespaceSelector: Selector | null;
 }
 
+const scopeIds = new WeakMap<Scope, string>();
+const selectorTexts = new WeakMap<Selector, string>();
+
+function selText(s: Selector): string {
+  let t = selectorTexts.get(s);
+  if (t === undefined) {
+    t = s.toString();
+    selectorTexts.set(s, t);
+  }
+  return t;
+}
+
+/** Stable id of a scope (memoised per scope object: selectors print their canonical text). */
 export function scopeId(s: Scope): string {
-  let id = `sel=${s.selector.toString()}`;
+  let id = scopeIds.get(s);
+  if (id !== undefined) return id;
+  id = `sel=${selText(s.selector)}`;
   if (s.namespace !== null) id += `;ns=${s.namespace}`;
-  if (s.namespaceSelector !== null) id += `;nssel=${s.namespaceSelector.toString()}`;
+  if (s.namespaceSelector !== null) id += `;nssel=${selText(s.namespaceSelector)}`;
+  scopeIds.set(s, id);
   return id;
 }
 
@@ -67,59 +83,175 @@ function addrsOf(list: readonly string[], owner: string): Record<IpVersion, stri
   return out;
 }
 
+interface Source {
+  src: WorkloadEndpoint | HostEndpoint;
+  json: string;
+  e: IndexedEndpoint;
+}
+
+interface ScopeEntry {
+  scope: Scope;
+  members: Set<string>;
+  /** Members in index order; null when membership changed since it was computed. */
+  list: IndexedEndpoint[] | null;
+}
+
+/**
+ * The endpoint index. It can be kept across renders: `update(input)` finds
+ * the endpoints that changed (same object, else same JSON, means unchanged)
+ * and re-evaluates only those against every scope seen so far, recording
+ * which scopes changed (`scopeDirty`) so cached sets and selections can be
+ * kept for everything else.
+ */
 export class EndpointIndex {
-  readonly endpoints: IndexedEndpoint[] = [];
-  readonly localWorkloads: IndexedEndpoint[] = [];
-  readonly localHosts: IndexedEndpoint[] = [];
-  private readonly nsLabels = new Map<string, Record<string, string>>();
+  endpoints: IndexedEndpoint[] = [];
+  localWorkloads: IndexedEndpoint[] = [];
+  localHosts: IndexedEndpoint[] = [];
+  /** Keys of endpoints added, removed or changed by the last update (all: `changedAll`). */
+  changed = new Set<string>();
+  /** The last update invalidated everything (first update, local node, namespace or profile labels). */
+  changedAll = true;
+  /** Bumped by every update that changed anything. */
+  generation = 0;
+  private readonly dirtyScopes = new Set<string>();
+  private readonly byKey = new Map<string, Source>();
+  private nsLabels = new Map<string, Record<string, string>>();
+  private nsJson = '';
+  private profileLabelsJson = new Map<string, string>();
+  private profileLabels = new Map<string, Record<string, string>>();
+  private localNode: string | null = null;
   private readonly parsed = new Map<string, Selector>();
-  private readonly scopeMembers = new Map<string, IndexedEndpoint[]>();
+  private scopes = new Map<string, ScopeEntry>();
 
   constructor(
     input: PolicyInput,
     private readonly parse: SelectorParser,
   ) {
-    const profiles = new Map<string, Profile>(input.profiles.map((p) => [p.name, p]));
-    for (const ns of input.namespaces ?? []) this.nsLabels.set(ns.name, ns.labels ?? {});
+    this.update(input);
+  }
+
+  /** Did the last update change the members (or their addresses/ports) of this scope? */
+  scopeDirty(s: Scope): boolean {
+    const id = scopeId(s);
+    return this.changedAll || this.dirtyScopes.has(id) || !this.scopes.has(id);
+  }
+
+  /** Bring the index up to date with `input`; returns true if anything changed. */
+  update(input: PolicyInput): boolean {
+    this.changed = new Set();
+    this.dirtyScopes.clear();
+    let all = this.localNode !== input.localNode;
+    this.localNode = input.localNode;
+    const nsJson = JSON.stringify((input.namespaces ?? []).map((n) => [n.name, n.labels ?? {}]));
+    if (nsJson !== this.nsJson) {
+      all = true;
+      this.nsJson = nsJson;
+      this.nsLabels = new Map((input.namespaces ?? []).map((n) => [n.name, n.labels ?? {}]));
+    }
+    // Profiles' labelsToApply feed endpoint labels: endpoints of a changed profile change.
+    const changedProfiles = new Set<string>();
+    const nextLabels = new Map<string, string>();
+    const labelsByName = new Map<string, Record<string, string>>();
+    for (const p of input.profiles) {
+      const j = p.labelsToApply === undefined ? '' : JSON.stringify(p.labelsToApply);
+      nextLabels.set(p.name, j);
+      labelsByName.set(p.name, p.labelsToApply ?? {});
+      if (this.profileLabelsJson.get(p.name) !== j) changedProfiles.add(p.name);
+    }
+    for (const n of this.profileLabelsJson.keys()) if (!nextLabels.has(n)) changedProfiles.add(n);
+    this.profileLabelsJson = nextLabels;
+    this.profileLabels = labelsByName;
+    if (all) this.byKey.clear();
+
+    const seen = new Set<string>();
+    const visit = (key: string, src: WorkloadEndpoint | HostEndpoint, build: () => IndexedEndpoint): void => {
+      seen.add(key);
+      const prev = this.byKey.get(key);
+      const profileHit = (src.profiles ?? []).some((p) => changedProfiles.has(p));
+      if (prev !== undefined && !profileHit) {
+        if (prev.src === src) return;
+        const json = JSON.stringify(src);
+        if (json === prev.json) {
+          prev.src = src;
+          return;
+        }
+        this.byKey.set(key, { src, json, e: build() });
+      } else {
+        this.byKey.set(key, { src, json: JSON.stringify(src), e: build() });
+      }
+      this.changed.add(key);
+    };
     const inherit = (names: readonly string[]): Record<string, string> => {
       const out: Record<string, string> = {};
-      for (const n of names) Object.assign(out, profiles.get(n)?.labelsToApply ?? {});
+      for (const n of names) Object.assign(out, this.profileLabels.get(n) ?? {});
       return out;
     };
-    const weps = [...input.workloadEndpoints].sort((a, b) => cmp(wepKey(a), wepKey(b)));
-    for (const w of weps) {
-      const e: IndexedEndpoint = {
+    for (const w of input.workloadEndpoints) {
+      const key = wepKey(w);
+      visit(key, w, () => ({
         kind: 'wep',
-        key: wepKey(w),
+        key,
         namespace: w.namespace,
         labels: { ...inherit(w.profiles ?? []), ...(w.labels ?? {}), [NAMESPACE_LABEL]: w.namespace },
-        addrs: addrsOf(w.ipNetworks, wepKey(w)),
+        addrs: addrsOf(w.ipNetworks, key),
         ports: w.ports ?? [],
         local: w.node === input.localNode,
         interfaceName: w.interfaceName,
         profiles: w.profiles ?? [],
-      };
-      this.endpoints.push(e);
-      if (e.local) this.localWorkloads.push(e);
+      }));
     }
-    const heps = [...input.hostEndpoints].sort((a, b) => cmp(hepKey(a), hepKey(b)));
-    for (const h of heps) {
-      const e: IndexedEndpoint = {
+    for (const h of input.hostEndpoints) {
+      const key = hepKey(h);
+      visit(key, h, () => ({
         kind: 'hep',
-        key: hepKey(h),
+        key,
         namespace: null,
         labels: { ...inherit(h.profiles ?? []), ...(h.labels ?? {}) },
-        addrs: addrsOf(h.expectedIPs ?? [], hepKey(h)),
+        addrs: addrsOf(h.expectedIPs ?? [], key),
         ports: h.ports ?? [],
         local: h.node === input.localNode,
         interfaceName: h.interfaceName,
         profiles: h.profiles ?? [],
-      };
-      this.endpoints.push(e);
-      if (e.local) this.localHosts.push(e);
+      }));
     }
+    for (const k of [...this.byKey.keys()]) {
+      if (!seen.has(k)) {
+        this.byKey.delete(k);
+        this.changed.add(k);
+      }
+    }
+    this.changedAll = all;
+    if (!all && this.changed.size === 0) return false;
+    this.generation++;
+    const weps: IndexedEndpoint[] = [];
+    const heps: IndexedEndpoint[] = [];
+    for (const s of this.byKey.values()) (s.e.kind === 'wep' ? weps : heps).push(s.e);
+    weps.sort((a, b) => cmp(a.key, b.key));
+    heps.sort((a, b) => cmp(a.key, b.key));
+    this.endpoints = [...weps, ...heps];
+    this.localWorkloads = weps.filter((e) => e.local);
+    this.localHosts = heps.filter((e) => e.local);
     checkUniqueIfaces(this.localWorkloads);
     checkUniqueIfaces(this.localHosts);
+    if (all) {
+      this.scopes = new Map();
+      return true;
+    }
+    // Only the changed endpoints can change any scope.
+    for (const [id, entry] of this.scopes) {
+      for (const k of this.changed) {
+        const e = this.byKey.get(k)?.e;
+        const was = entry.members.has(k);
+        const is = e !== undefined && this.inScope(e, entry.scope);
+        if (is) entry.members.add(k);
+        else entry.members.delete(k);
+        if (was || is) {
+          this.dirtyScopes.add(id);
+          entry.list = null;
+        }
+      }
+    }
+    return true;
   }
 
   /** Parse (memoised); a bad selector names its owner in the error. */
@@ -147,28 +279,27 @@ export class EndpointIndex {
     return s.selector.matches(e.labels);
   }
 
-  private readonly scopeKeys = new Map<string, Set<string>>();
-
-  /** Keys of the endpoints in a scope (memoised): O(1) "does this policy select e". */
-  memberKeys(s: Scope): Set<string> {
+  private entry(s: Scope): ScopeEntry {
     const id = scopeId(s);
-    let k = this.scopeKeys.get(id);
-    if (k === undefined) {
-      k = new Set(this.members(s).map((e) => e.key));
-      this.scopeKeys.set(id, k);
+    let en = this.scopes.get(id);
+    if (en === undefined) {
+      const list = this.endpoints.filter((e) => this.inScope(e, s));
+      en = { scope: s, members: new Set(list.map((e) => e.key)), list };
+      this.scopes.set(id, en);
     }
-    return k;
+    return en;
   }
 
-  /** All endpoints (any node) in a scope, memoised by scope id. */
+  /** Keys of the endpoints in a scope (maintained incrementally): O(1) "does this policy select e". */
+  memberKeys(s: Scope): Set<string> {
+    return this.entry(s).members;
+  }
+
+  /** All endpoints (any node) in a scope, in index order. */
   members(s: Scope): IndexedEndpoint[] {
-    const id = scopeId(s);
-    let m = this.scopeMembers.get(id);
-    if (m === undefined) {
-      m = this.endpoints.filter((e) => this.inScope(e, s));
-      this.scopeMembers.set(id, m);
-    }
-    return m;
+    const en = this.entry(s);
+    if (en.list === null) en.list = this.endpoints.filter((e) => en.members.has(e.key));
+    return en.list;
   }
 }
 

@@ -47,44 +47,139 @@ const HOOKS: Record<TableName, string[]> = {
 };
 
 export function renderDataplane(input: PolicyInput, opts: RenderOptions = {}): RenderedDataplane {
-  const cfg = renderConfig(opts.config);
-  const index = new EndpointIndex(input, opts.parseSelector ?? parseSelector);
-  const sorted = sortPolicies(input.policies, input.tiers ?? [], index);
-  const profiles = new Map<string, Profile>(input.profiles.map((p) => [p.name, p]));
-  const cache = opts.cache ?? new RenderCache();
-  const selection = new PolicySelection(sorted, index);
-  cache.begin();
-  const out = {
-    v4: new FamilyRenderer(4, cfg, index, profiles, cache, selection).render(),
-    v6: new FamilyRenderer(6, cfg, index, profiles, cache, selection).render(),
-  };
-  cache.end();
-  return out;
+  return new PolicyRenderer(opts).render(input);
+}
+
+export interface PolicyRendererOptions extends RenderOptions {
+  /** Families to render; the others come out empty. Default both. */
+  families?: readonly IpVersion[];
+}
+
+function emptyFamily(v: IpVersion): RenderedFamily {
+  const t = (table: TableName): RenderedTable => ({ table, chains: [], hooks: [] });
+  return { ipVersion: v, tables: { raw: t('raw'), mangle: t('mangle'), filter: t('filter') }, ipsets: [] };
+}
+
+/**
+ * A long-lived, incremental renderer: same output as `renderDataplane`, but
+ * it keeps the endpoint index (labels, selector memberships), the policy
+ * order and per-endpoint selections, rendered policy/profile chains and
+ * ipsets between calls, and redoes only what the change affects:
+ * - a changed endpoint is re-evaluated against the known selectors (not
+ *   every endpoint against every selector); the sets whose scope it is in
+ *   are recomputed, its own chains rebuilt, the dispatch chains re-joined;
+ * - policy and profile chains are re-rendered only when that policy or
+ *   profile changed; a policy list change re-selects for every endpoint;
+ * - namespace labels or a profile's labelsToApply changing, or the local
+ *   node changing, start over.
+ * A render that throws (invalid input) resets the renderer, so the next one
+ * starts from scratch.
+ */
+export class PolicyRenderer {
+  private readonly cfg: RenderConfig;
+  private readonly parse: SelectorParser;
+  private readonly families: readonly IpVersion[];
+  private cache: RenderCache;
+  private state: {
+    index: EndpointIndex;
+    selection: PolicySelection;
+    sorted: SortedPolicy[];
+    policiesJson: string;
+    fams: Map<IpVersion, FamilyRenderer>;
+  } | null = null;
+
+  constructor(private readonly opts: PolicyRendererOptions = {}) {
+    this.cfg = renderConfig(opts.config);
+    this.parse = opts.parseSelector ?? parseSelector;
+    this.families = opts.families ?? [4, 6];
+    this.cache = opts.cache ?? new RenderCache();
+  }
+
+  render(input: PolicyInput): RenderedDataplane {
+    try {
+      return this.renderInner(input);
+    } catch (e) {
+      this.state = null;
+      this.cache = this.opts.cache ?? new RenderCache();
+      throw e;
+    }
+  }
+
+  private renderInner(input: PolicyInput): RenderedDataplane {
+    const policiesJson = JSON.stringify([input.policies, input.tiers ?? []]);
+    let st = this.state;
+    if (st === null) {
+      const index = new EndpointIndex(input, this.parse);
+      const sorted = sortPolicies(input.policies, input.tiers ?? [], index);
+      st = {
+        index,
+        sorted,
+        policiesJson,
+        selection: new PolicySelection(sorted, index),
+        fams: new Map(this.families.map((v) => [v, new FamilyRenderer(v, this.cfg, index, this.cache)])),
+      };
+      this.state = st;
+    } else {
+      st.index.update(input);
+      if (policiesJson !== st.policiesJson) {
+        st.sorted = sortPolicies(input.policies, input.tiers ?? [], st.index);
+        st.policiesJson = policiesJson;
+      }
+      st.selection.invalidate(st.sorted, st.index.changedAll ? 'all' : st.index.changed);
+    }
+    const profiles = new Map<string, Profile>(input.profiles.map((p) => [p.name, p]));
+    this.cache.begin();
+    const out = {
+      v4: st.fams.get(4)?.render(profiles, st.selection) ?? emptyFamily(4),
+      v6: st.fams.get(6)?.render(profiles, st.selection) ?? emptyFamily(6),
+    };
+    this.cache.end();
+    return out;
+  }
+}
+
+interface CachedRuleChain {
+  /** The policy or profile it was rendered from (same object, or same JSON, means still valid). */
+  src: unknown;
+  json: string | null;
+  chain: RenderedChain;
+  /** Ipset ids the rules refer to. */
+  sets: string[];
 }
 
 class FamilyRenderer {
   private readonly names: ChainNames;
   private readonly sets: IpSetRegistry;
-  private readonly chains: Record<TableName, Map<string, string[] | RenderedChain>> = { raw: new Map(), mangle: new Map(), filter: new Map() };
+  private chains: Record<TableName, Map<string, string[] | RenderedChain>> = { raw: new Map(), mangle: new Map(), filter: new Map() };
+  private profiles = new Map<string, Profile>();
+  private selection!: PolicySelection;
+  /** Rendered policy and profile chains by name, kept across renders. */
+  private ruleChains = new Map<string, CachedRuleChain>();
+  private usedRuleChains = new Map<string, CachedRuleChain>();
+  private sortedWeps: { gen: number; list: IndexedEndpoint[] } = { gen: -1, list: [] };
 
   constructor(
     private readonly v: IpVersion,
     private readonly cfg: RenderConfig,
     private readonly index: EndpointIndex,
-    private readonly profiles: Map<string, Profile>,
     private readonly cache: RenderCache,
-    private readonly selection: PolicySelection,
   ) {
     this.names = new ChainNames(cfg);
     this.sets = new IpSetRegistry(index, cfg, v);
   }
 
-  render(): RenderedFamily {
+  render(profiles: Map<string, Profile>, selection: PolicySelection): RenderedFamily {
+    this.profiles = profiles;
+    this.selection = selection;
+    this.chains = { raw: new Map(), mangle: new Map(), filter: new Map() };
+    this.usedRuleChains = new Map();
+    this.sets.begin();
     this.workloads();
     this.hosts();
     this.staticChains();
     const tables = {} as Record<TableName, RenderedTable>;
     for (const t of ['raw', 'mangle', 'filter'] as const) tables[t] = this.finishTable(t);
+    this.ruleChains = this.usedRuleChains;
     return { ipVersion: this.v, tables, ipsets: this.sets.all() };
   }
 
@@ -139,19 +234,51 @@ class FamilyRenderer {
     return rules.flatMap((r, i) => renderRule(r, { ...ctx, owner: `${ctx.owner} rule ${i}` }));
   }
 
+  /** A policy/profile chain from the cache when its source is unchanged, else rendered (recording its sets). */
+  private ruleChain(name: string, src: unknown, build: () => string[]): RenderedChain {
+    const hit = this.usedRuleChains.get(name) ?? this.ruleChains.get(name);
+    if (hit !== undefined) {
+      let valid = hit.src === src;
+      if (!valid) {
+        const json = JSON.stringify(src);
+        hit.json ??= JSON.stringify(hit.src);
+        valid = json === hit.json;
+        if (valid) {
+          hit.src = src;
+          hit.json = json;
+        }
+      }
+      if (valid) {
+        if (!this.usedRuleChains.has(name)) for (const id of hit.sets) this.sets.touch(id);
+        this.usedRuleChains.set(name, hit);
+        return hit.chain;
+      }
+    }
+    const { value: body, ids } = this.sets.traced(build);
+    const entry: CachedRuleChain = { src, json: null, chain: buildChain(name, body), sets: [...new Set(ids)] };
+    this.usedRuleChains.set(name, entry);
+    return entry.chain;
+  }
+
   private policyChain(table: TableName, dir: 'pi' | 'po', sp: SortedPolicy): void {
     const name = this.names.policy(dir, sp.id);
     if (this.chains[table].has(name)) return;
     const p = sp.policy;
-    const ctx = this.ruleCtx(`${p.kind} ${sp.id}`, p.kind === 'NetworkPolicy' ? p.namespace : null);
-    this.chains[table].set(name, this.rulesBody((dir === 'pi' ? p.spec.ingress : p.spec.egress) ?? [], ctx));
+    const chain = this.ruleChain(name, p, () => {
+      const ctx = this.ruleCtx(`${p.kind} ${sp.id}`, p.kind === 'NetworkPolicy' ? p.namespace : null);
+      return this.rulesBody((dir === 'pi' ? p.spec.ingress : p.spec.egress) ?? [], ctx);
+    });
+    this.chains[table].set(name, chain);
   }
 
   private profileChain(dir: 'pri' | 'pro', prof: Profile): string {
     const name = this.names.profile(dir, prof.name);
     if (!this.chains.filter.has(name)) {
-      const ctx = this.ruleCtx(`Profile ${prof.name}`, null);
-      this.chains.filter.set(name, this.rulesBody((dir === 'pri' ? prof.ingress : prof.egress) ?? [], ctx));
+      const chain = this.ruleChain(name, prof, () => {
+        const ctx = this.ruleCtx(`Profile ${prof.name}`, null);
+        return this.rulesBody((dir === 'pri' ? prof.ingress : prof.egress) ?? [], ctx);
+      });
+      this.chains.filter.set(name, chain);
     }
     return name;
   }
@@ -159,7 +286,10 @@ class FamilyRenderer {
   private workloads(): void {
     const from: string[] = [];
     const to: string[] = [];
-    const weps = [...this.index.localWorkloads].sort((a, b) => cmp(a.interfaceName, b.interfaceName));
+    if (this.sortedWeps.gen !== this.index.generation) {
+      this.sortedWeps = { gen: this.index.generation, list: [...this.index.localWorkloads].sort((a, b) => cmp(a.interfaceName, b.interfaceName)) };
+    }
+    const weps = this.sortedWeps.list;
     for (const e of weps) {
       // Egress policy polices traffic from the workload, ingress policy traffic to it.
       const fw = this.endpointChain('filter', 'fw', e, 'po', 'filter', this.applicable(e, 'po', 'filter'));

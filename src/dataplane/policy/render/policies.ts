@@ -86,20 +86,37 @@ export function selects(sp: SortedPolicy, e: IndexedEndpoint, index: EndpointInd
 }
 
 /**
- * Policies of `table` selecting `e` for `dir`, in order; memoised so both
- * families share one evaluation per endpoint.
+ * Policies of `table` selecting `e` for `dir`, in order; memoised per
+ * endpoint so both families share one evaluation, and kept across renders:
+ * `invalidate` drops the changed endpoints (or everything when the policy
+ * list changed).
  */
 export class PolicySelection {
-  private readonly memo = new Map<string, SortedPolicy[]>();
+  private readonly memo = new Map<string, Map<string, SortedPolicy[]>>();
 
   constructor(
-    private readonly sorted: readonly SortedPolicy[],
+    private sorted: readonly SortedPolicy[],
     private readonly index: EndpointIndex,
   ) {}
 
+  /** New policy list (everything recomputed) or, with `sorted` unchanged, only endpoints in `keys`. */
+  invalidate(sorted: readonly SortedPolicy[], keys: Iterable<string> | 'all'): void {
+    if (sorted !== this.sorted || keys === 'all') {
+      this.sorted = sorted;
+      this.memo.clear();
+      return;
+    }
+    for (const k of keys) this.memo.delete(k);
+  }
+
   applicable(e: IndexedEndpoint, dir: 'pi' | 'po', table: PolicyTable, forwardOnly: boolean): SortedPolicy[] {
-    const k = `${e.key}|${dir}|${table}|${forwardOnly ? 1 : 0}`;
-    let r = this.memo.get(k);
+    let m = this.memo.get(e.key);
+    if (m === undefined) {
+      m = new Map();
+      this.memo.set(e.key, m);
+    }
+    const k = `${dir}|${table}|${forwardOnly ? 1 : 0}`;
+    let r = m.get(k);
     if (r === undefined) {
       const type = dir === 'pi' ? 'Ingress' : 'Egress';
       r = this.sorted.filter(
@@ -109,7 +126,7 @@ export class PolicySelection {
           (!forwardOnly || sp.policy.spec.applyOnForward === true) &&
           selects(sp, e, this.index),
       );
-      this.memo.set(k, r);
+      m.set(k, r);
     }
     return r;
   }
