@@ -67,3 +67,19 @@ describe('tartanctl --help on every command', () => {
     expect((await cli('--etcd-endpoints', 'http://127.0.0.1:1', 'get', 'node', '-o', 'xml')).err).toBe('Error: unknown output format "xml" (use ps, wide, yaml, json or custom-columns=A,B)');
   });
 });
+
+describe('tartanctl import boundary', () => {
+  it('imports only the control API, datastore, IPAM and selector libraries (plus shared errors/version)', () => {
+    const { readdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+    const { join } = require('node:path') as typeof import('node:path');
+    const dir = join(__dirname, '../../../src/cli');
+    const allowed = new Set(['control', 'datastore', 'ipam', 'selector', 'errors', 'version']);
+    const bad: string[] = [];
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/from '\.\.\/([^/']+)/g)) {
+        if (!allowed.has(m[1]!)) bad.push(`${f}: ../${m[1]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+});
