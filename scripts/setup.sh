@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(nodejs npm iproute2 iputils-ping iptables ipset tcpdump bird2 gobgpd frr etcd-server etcd-client procps)
+APT_PACKAGES=(nodejs npm python3 systemd iproute2 iputils-ping iptables ipset tcpdump bird2 gobgpd frr etcd-server etcd-client procps)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

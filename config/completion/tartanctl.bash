@@ -79,7 +79,7 @@ _tartanctl_choices() {
     ' get|-o'|' get|--output') echo 'ps wide yaml json custom-columns=' ;;
     ' node status|-o') echo 'table wide json' ;;
     ' node status|--output') echo 'table wide json' ;;
-    ' bgp routes|--table') echo 'in out' ;;
+    ' bgp routes|--table') echo 'in loc out' ;;
     ' bgp routes|-o') echo 'text json' ;;
     ' bgp routes|--output') echo 'text json' ;;
     ' patch|-t') echo 'merge json' ;;

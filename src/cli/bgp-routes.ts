@@ -10,18 +10,18 @@ export function renderRoutes(routes: RouteView[]): string {
   let lastGroup = '';
   const sorted = [...routes].sort((a, b) => a.table.localeCompare(b.table) || a.family.localeCompare(b.family) || a.prefix.localeCompare(b.prefix, 'en', { numeric: true }));
   for (const r of sorted) {
-    const group = `${r.table === 'in' ? 'Received' : 'Advertised'} ${r.family}`;
+    const group = `${r.table === 'in' ? 'Received' : r.table === 'loc' ? 'Best' : 'Advertised'} ${r.family}`;
     if (group !== lastGroup) {
       if (lastGroup) out.push('');
       out.push(`${group}:`);
       lastGroup = group;
     }
     const a = r.attributes;
-    const dir = r.table === 'in' ? 'from' : 'to';
+    const dir = r.table === 'out' ? 'to' : 'from';
     const asn = a.asPath ? ` (AS path ${a.asPath || 'empty'})` : '';
     const pathId = r.pathId !== undefined ? ` path-id ${r.pathId}` : '';
     // BIRD marks the best route of a prefix with '*'.
-    out.push(`${r.prefix.padEnd(20)} ${dir} ${r.peer}${pathId} [${r.since}]${r.best ? ' *' : ''}${asn}${r.rejected ? `  REJECTED: ${r.rejected}` : ''}`);
+    out.push(`${r.prefix.padEnd(20)} ${dir} ${r.peer}${pathId} [${r.since}]${r.best ? ' *' : ''}${r.multipath ? ' (multipath)' : ''}${asn}${r.rejected ? `  REJECTED: ${r.rejected}` : ''}`);
     if (a.nextHop) out.push(`\tvia ${a.nextHop.join(', ')}`);
     if (a.origin !== undefined) out.push(`\tBGP.origin: ${a.origin}`);
     if (a.asPath !== undefined) out.push(`\tBGP.as_path: ${a.asPath}`);

@@ -84,7 +84,7 @@ export function buildProgram(io: CliIo): Command {
     .description('list routes received from and advertised to peers, like birdc show route all')
     .argument('[prefix]', 'only this prefix')
     .option('--peer <address>', 'only routes from/to this peer')
-    .addOption(new Option('--table <table>', 'in = received (Adj-RIB-In), out = advertised (Adj-RIB-Out)').choices(['in', 'out']))
+    .addOption(new Option('--table <table>', 'in = received (Adj-RIB-In), loc = best paths (Loc-RIB), out = advertised (Adj-RIB-Out)').choices(['in', 'loc', 'out']))
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .exitOverride()
     .action(async (prefix: string | undefined, opts: { peer?: string; table?: RouteTable; output: string }, cmd: Command) => {
