@@ -32,6 +32,8 @@ export interface Options {
   /** Tartan FIB: give up (n/a) if no route reached the kernel this long after full RIB. */
   tartanFibGraceS: number;
   firstPrefix: string;
+  /** Before each run, wait up to this many seconds for the machine to be idle (0 = don't). */
+  waitQuietS: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -49,6 +51,7 @@ function parseArgs(argv: string[]): Options {
     tartanFibExtra: {},
     tartanFibGraceS: 5,
     firstPrefix: '10.0.0.0',
+    waitQuietS: 60,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -100,6 +103,9 @@ function parseArgs(argv: string[]): Options {
       case '--tartan-fib-extra':
         o.tartanFibExtra = JSON.parse(val()) as Record<string, unknown>;
         break;
+      case '--wait-quiet':
+        o.waitQuietS = Number(val());
+        break;
       case '--tartan-fib-grace':
         o.tartanFibGraceS = Number(val());
         break;
@@ -134,6 +140,9 @@ export interface RunResult {
   error?: string;
   startedAt: string;
   loadavgBefore: number[];
+  /** Machine-wide CPU busy % over the 2 s before the run started, and how long we waited for it. */
+  busyPctBefore?: number;
+  waitedQuietS?: number;
   countMethod?: string;
   /** The daemon's own second count after the run (sanity check). */
   verify?: string;
@@ -204,6 +213,30 @@ function median(xs: number[]): number {
 }
 
 let currentLab: Lab | undefined;
+
+/** Machine-wide CPU busy fraction (0..100) over `ms`, from /proc/stat. */
+async function busyPct(ms: number): Promise<number> {
+  const snap = (): [number, number] => {
+    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    return [f.reduce((a, b) => a + b, 0), idle];
+  };
+  const [t0, i0] = snap();
+  await sleep(ms);
+  const [t1, i1] = snap();
+  return t1 > t0 ? 100 * (1 - (i1 - i0) / (t1 - t0)) : 0;
+}
+
+/**
+ * Other work on a 2-core box skews every number: wait (up to maxS) until the
+ * machine was at most 15% busy over 2 s. Returns [busy %, seconds waited].
+ */
+async function waitQuiet(maxS: number): Promise<[number, number]> {
+  const t0 = Date.now();
+  let b = await busyPct(2000);
+  while (b > 15 && Date.now() - t0 < maxS * 1000) b = await busyPct(2000);
+  return [b, (Date.now() - t0) / 1000];
+}
 
 function log(msg: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] ${msg}\n`);
@@ -329,7 +362,8 @@ async function pollWhenQuiet(
 }
 
 async function runOnce(o: Options, kind: DaemonKind, mode: Mode, n: number, rep: number): Promise<RunResult> {
-  const res: RunResult = { daemon: kind, mode, n, rep, status: 'error', startedAt: new Date().toISOString(), loadavgBefore: loadavg() };
+  const [busy, waited] = o.waitQuietS > 0 ? await waitQuiet(o.waitQuietS) : [NaN, 0];
+  const res: RunResult = { daemon: kind, mode, n, rep, status: 'error', startedAt: new Date().toISOString(), loadavgBefore: loadavg(), busyPctBefore: busy, waitedQuietS: waited };
   const lab = await Lab.create(`rib-${kind}-${mode}`);
   currentLab = lab;
   let daemon: RunningDaemon | undefined;
@@ -487,7 +521,8 @@ async function runOnce(o: Options, kind: DaemonKind, mode: Mode, n: number, rep:
 
 /** `ip -batch` of the same N routes into a fresh namespace (the lab host's LAN interface; no dummy module here). */
 async function runIpBatch(o: Options, n: number, rep: number): Promise<RunResult> {
-  const res: RunResult = { daemon: 'ip-batch', mode: 'fib', n, rep, status: 'error', startedAt: new Date().toISOString(), loadavgBefore: loadavg() };
+  const [busy, waited] = o.waitQuietS > 0 ? await waitQuiet(o.waitQuietS) : [NaN, 0];
+  const res: RunResult = { daemon: 'ip-batch', mode: 'fib', n, rep, status: 'error', startedAt: new Date().toISOString(), loadavgBefore: loadavg(), busyPctBefore: busy, waitedQuietS: waited };
   const lab = await Lab.create('rib-ipbatch');
   currentLab = lab;
   try {
@@ -614,7 +649,10 @@ async function benchmark(): Promise<void> {
         results.push(r);
         const rib = r.rib ? `${r.rib.s.toFixed(3)} s` : r.status;
         const fib = typeof r.fib === 'object' ? `${r.fib.s.toFixed(3)} s` : (r.fib ?? '-');
-        log(`  → RIB ${rib}, FIB ${fib}, B/route ${r.bytesPerRoute?.toFixed(0) ?? '-'}, sender write ${r.sender?.writeS?.toFixed(3) ?? '-'} s`);
+        log(
+          `  → RIB ${rib}, FIB ${fib}, B/route ${r.bytesPerRoute?.toFixed(0) ?? '-'}, sender write ${r.sender?.writeS?.toFixed(3) ?? '-'} s` +
+            ` (machine ${r.busyPctBefore?.toFixed(0) ?? '?'}% busy before, waited ${r.waitedQuietS?.toFixed(0) ?? 0} s)`,
+        );
       }
       if (o.ipBatch) {
         const r = await runIpBatch(o, n, rep);
