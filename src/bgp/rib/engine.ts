@@ -136,6 +136,8 @@ export class RibEngine {
 
   updateSourceInfo(id: number, info: SourceInfo): void {
     this.source(id).info = info;
+    // Export decisions depend on where a route came from: cached ones are stale now.
+    this.exportCache.clear();
   }
 
   /**
@@ -145,6 +147,8 @@ export class RibEngine {
   setTarget(id: number, target: TargetInfo | undefined): Promise<void> {
     const s = this.source(id);
     s.target = target;
+    // The target's export rules may differ from the last session's.
+    this.exportCache.clear();
     s.pending.clear();
     s.pendingWithdraw.clear();
     s.advertisedCount.clear();
@@ -385,6 +389,8 @@ export class RibEngine {
       const v = this.exportFor(attrId, from, id, family, key, len);
       if (v.send) out.push({ prefix: cidr, attributes: v.attributes, nextHop: v.nextHop });
     });
+    // A query must not leave decisions behind for a later flush (rules may change before it).
+    this.exportCache.clear();
     return out;
   }
 

@@ -361,11 +361,6 @@ export class Speaker {
       this.refreshQueued = false;
       const targets = [...this.refreshTargets];
       this.refreshTargets.clear();
-      // The engine caches export decisions between flushes, and status queries fill that cache
-      // with decisions made under the old rules. Re-setting an export filter (to the same
-      // filters) empties the cache, so the dumps below decide with the new rules.
-      const any = targets.find((e) => this.peers.get(e.config.peerIP) === e && e.peer.negotiated);
-      if (any) this.engine.setExportFilter(any.source, compileFilters(this.filtersOf(any.config), 'export'));
       for (const e of targets) {
         if (this.peers.get(e.config.peerIP) !== e) continue;
         const n = e.peer.negotiated;
