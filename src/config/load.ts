@@ -106,6 +106,22 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   };
   fibReader.rejectUnknown();
 
+  const endpoint = (name: string, host: string, port: number): { enabled: boolean; host: string; port: number } => {
+    const r = top.child(name);
+    const out = { enabled: r.boolean('enabled', true), host: r.ip('host', host), port: r.integer('port', 0, 65535, port) };
+    r.rejectUnknown();
+    return out;
+  };
+  const metrics = endpoint('metrics', '0.0.0.0', 9091);
+  const health = endpoint('health', '127.0.0.1', 9099);
+  const dpReader = top.child('dataplane');
+  const dataplane = {
+    enabled: dpReader.boolean('enabled', true),
+    interfacePrefix: dpReader.optionalString('interfacePrefix'),
+    policy: dpReader.boolean('policy', true),
+  };
+  dpReader.rejectUnknown();
+
   const controlSocket = top.string('controlSocket', DEFAULT_CONTROL_SOCKET);
 
   const logReader = top.child('log');
@@ -152,7 +168,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   top.rejectUnknown();
 
   if (datastore && top.has('asNumber')) datastore.nodeASNumber = asNumber;
-  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, controlSocket, log, bgp, peers, originate, bgpFilters, ...(datastore ? { datastore } : {}) };
+  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, metrics, health, dataplane, controlSocket, log, bgp, peers, originate, bgpFilters, ...(datastore ? { datastore } : {}) };
 }
 
 /** Autodetection methods Tartan knows (Calico's, minus kubernetes-internal-ip). */

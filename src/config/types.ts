@@ -41,9 +41,29 @@ export interface NodeConfig {
    * standalone (everything from this file).
    */
   datastore?: DatastoreSettings;
+  /** Prometheus metrics (Felix: PrometheusMetricsPort 9091). */
+  metrics: EndpointConfig;
+  /** Liveness/readiness probes (calico-node: 9099). */
+  health: EndpointConfig;
+  /** The dataplane controller (workload routes and policy); cluster mode only. */
+  dataplane: DataplaneSettings;
 }
 
 /** Where the cluster lives, and how this node reports into it. */
+export interface EndpointConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+}
+
+export interface DataplaneSettings {
+  enabled: boolean;
+  /** Workload interface prefix (Felix InterfacePrefix); default from FelixConfiguration, else "cali". */
+  interfacePrefix?: string;
+  /** Program network policy (iptables/ipsets); routes are programmed either way. */
+  policy: boolean;
+}
+
 export interface DatastoreSettings {
   type: 'etcdv3';
   /** etcd client URLs (file, else ETCD_ENDPOINTS, else http://127.0.0.1:2379). */

@@ -7,6 +7,11 @@ import { ControlServer } from '../control';
 import type { NodeStatus } from '../control/types';
 import { ClusterMember } from '../peering/cluster';
 import { VERSION } from '../version';
+import { Operations } from './operations';
+import { DataplaneController, CONTROLLER_KINDS } from '../dataplane/controller';
+import { Syncer, resourceSources } from '../datastore';
+import { processRunner } from '../dataplane/policy/apply/exec';
+import type { PolicySnapshot } from '../observability';
 
 const CONVERGENCE_POLL_MS = 200;
 
@@ -27,6 +32,8 @@ export class Daemon {
   private fibStart: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterMember | undefined;
   private readonly startedAt = new Date();
+  private readonly ops: Operations;
+  private dataplane: DataplaneController | undefined;
 
   constructor(
     private config: NodeConfig,
@@ -47,6 +54,32 @@ export class Daemon {
       status: () => this.status(),
       routes: (q) => this.speaker?.routes(q) ?? [],
     });
+    this.ops = new Operations(
+      config,
+      {
+        bgp: () => this.speaker?.status(),
+        fib: () => (this.fib ? [{ table: config.fib.table, counters: this.fib.counters }] : undefined),
+        policy: () => this.policySnapshot(),
+        datastore: () => {
+          const s = this.cluster?.syncStatus();
+          return s ? { ...s, synced: this.speaker !== undefined } : undefined;
+        },
+      },
+      log.child({ component: 'ops' }),
+    );
+  }
+
+  private policySnapshot(): PolicySnapshot | undefined {
+    const st = this.dataplane?.status();
+    if (!st || !st.policy.enabled) return undefined;
+    const c = st.policy.counters;
+    return {
+      chains: st.policy.chains,
+      rules: st.policy.rules,
+      ipsets: st.policy.ipsets,
+      repairs: c?.repairs ?? 0,
+      ...(c ? { iptables: { saveCalls: c.saveCalls, saveErrors: c.saveErrors, restoreCalls: c.restoreCalls, restoreErrors: c.restoreErrors, linesExecuted: c.linesExecuted } } : {}),
+    };
   }
 
   private status(): NodeStatus {
@@ -60,9 +93,11 @@ export class Daemon {
     this.log.info(`tartan-node ${VERSION} starting: node ${this.config.nodeName}, AS ${this.config.asNumber}, router ID ${this.config.routerId}, ${this.config.peers.length} peer(s)`);
     await this.control.listen();
     this.log.info(`control API on ${this.config.controlSocket}`);
+    await this.ops.start();
     const speaker = this.speaker!;
     await speaker.start();
     if (this.fib) this.startFibWhenConverged(this.fib, speaker);
+    else await this.ops.ready(`${this.config.peers.length} peer(s) configured`);
   }
 
   private async startCluster(cluster: ClusterMember): Promise<void> {
@@ -70,6 +105,7 @@ export class Daemon {
     this.log.info(`tartan-node ${VERSION} starting: node ${this.config.nodeName}, cluster mode (etcd ${ds.endpoints.join(',')})`);
     await this.control.listen();
     this.log.info(`control API on ${this.config.controlSocket}`);
+    await this.ops.start();
     const config = await cluster.bootstrap();
     this.config = config;
     this.log.info(`BGP identity from the datastore: AS ${config.asNumber}, router ID ${config.routerId}, listening on port ${config.listen.port}${config.routeReflectorClusterID ? `, route reflector (cluster ID ${config.routeReflectorClusterID})` : ''}`);
@@ -77,7 +113,24 @@ export class Daemon {
     this.speaker = speaker;
     await speaker.start();
     cluster.attach(speaker, () => speaker.status());
+    if (this.config.dataplane.enabled) await this.startDataplane(cluster);
     if (this.fib) this.startFibWhenConverged(this.fib, speaker);
+    else await this.ops.ready('in sync with the datastore');
+  }
+
+  /** Felix's job: this node's workload routes and network policy, from the same etcd. */
+  private async startDataplane(cluster: ClusterMember): Promise<void> {
+    const dp = this.config.dataplane;
+    const controller = new DataplaneController({
+      nodeName: this.config.nodeName,
+      feed: new Syncer(cluster.kv, resourceSources(CONTROLLER_KINDS)),
+      ...(dp.interfacePrefix ? { interfacePrefix: dp.interfacePrefix } : {}),
+      policy: { enabled: dp.policy, runner: this.ops.metrics.instrumentRunner(processRunner()) },
+      log: this.log.child({ component: 'dataplane' }),
+      onRestartRequired: (reason) => this.log.warn(`dataplane settings changed (${reason}): restart tartan-node to apply them`),
+    });
+    this.dataplane = controller;
+    await controller.start();
   }
 
   /**
@@ -96,6 +149,7 @@ export class Daemon {
       void speaker
         .idle()
         .then(() => fib.start())
+        .then(() => this.ops.ready('in sync: sessions converged and kernel FIB programmed'))
         .catch((err: unknown) => this.log.error(`kernel FIB start failed: ${errorMessage(err)}`));
     };
     tick();
@@ -121,9 +175,12 @@ export class Daemon {
 
   async stop(text?: string): Promise<void> {
     if (this.fibStart) clearTimeout(this.fibStart);
+    await this.ops.stopping();
+    this.dataplane?.stop();
     await this.cluster?.stop();
     await this.speaker?.stop(text);
     this.fib?.close();
+    await this.ops.close();
     await this.control.close();
   }
 }

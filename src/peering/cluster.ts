@@ -180,6 +180,11 @@ export class ClusterMember {
     if (this.watcher) this.onSnapshot(this.watcher.snapshot());
   }
 
+  /** The etcd connection, shared with the dataplane controller's watch. */
+  get kv(): Datastore['kv'] {
+    return this.ds.kv;
+  }
+
   /** Sync state for the control API / logs. */
   syncStatus(): ReturnType<PeeringWatcher['status']> | undefined {
     return this.watcher?.status();
