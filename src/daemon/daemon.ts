@@ -60,10 +60,14 @@ export class Daemon {
         bgp: () => this.speaker?.status(),
         fib: () => (this.fib ? [{ table: config.fib.table, counters: this.fib.counters }] : undefined),
         policy: () => this.policySnapshot(),
-        datastore: () => {
-          const s = this.cluster?.syncStatus();
-          return s ? { ...s, synced: this.speaker !== undefined } : undefined;
-        },
+        ...(this.cluster
+          ? {
+              datastore: () => {
+                const s = this.cluster?.syncStatus();
+                return s ? { ...s, synced: this.speaker !== undefined } : undefined;
+              },
+            }
+          : {}),
       },
       log.child({ component: 'ops' }),
     );

@@ -24,7 +24,8 @@ export interface OperationsSources {
   bgp: () => BgpSnapshot | undefined;
   fib: () => FibSnapshot[] | undefined;
   policy: () => PolicySnapshot | undefined;
-  datastore: () => DatastoreSnapshot | undefined;
+  /** Only in cluster mode: a standalone node has no datastore to be in sync with. */
+  datastore?: () => DatastoreSnapshot | undefined;
 }
 
 export class Operations {
@@ -38,8 +39,8 @@ export class Operations {
     sources: OperationsSources,
     private readonly log: Logger,
   ) {
-    this.metrics = new TartanMetrics({ bgp: sources.bgp, fib: sources.fib, policy: sources.policy, datastore: sources.datastore });
-    this.health = new HealthAggregator({ bgp: sources.bgp, datastore: sources.datastore });
+    this.metrics = new TartanMetrics({ bgp: sources.bgp, fib: sources.fib, policy: sources.policy, ...(sources.datastore ? { datastore: sources.datastore } : {}) });
+    this.health = new HealthAggregator({ bgp: sources.bgp, ...(sources.datastore ? { datastore: sources.datastore } : {}) });
     this.notifier = new SystemdNotifier({ onError: (e) => log.warn(`systemd notify: ${e.message}`) });
   }
 
