@@ -1,128 +1,355 @@
 #!/usr/bin/env bash
-# Tartan live demo: two tartan-node instances peering with BIRD (a top-of-rack
-# router), FRR (an iBGP neighbour) and GoBGP (an external router), each in its
-# own network namespace on one lab LAN. Run as root.
+# Tartan live demo: a Calico-style cluster on one machine. etcd, three nodes and
+# a dedicated route reflector, each in its own network namespace on one LAN,
+# two pods per node, BGP through the reflector, and network policy. Run as root.
 #
-#   bash scripts/demo.sh          # bring the lab up, show it working, leave it running
-#   bash scripts/demo.sh status   # show sessions and routes again
+#   bash scripts/demo.sh          # bring the cluster up, show it working, leave it running
+#   bash scripts/demo.sh status   # show sessions, kernel routes and pod traffic again
 #   bash scripts/demo.sh down     # remove every namespace and process the demo made
+#   scripts/demo/tartanctl ...    # tartanctl against the running cluster
 #
-# Topology (LAN 198.18.200.0/24, fd00:7a7a:c8::/64, inside namespaces only):
-#   node-1  tartan-node  AS 64512       .1   originates 10.65.1.0/26, fd00:65:1::/64
-#   node-2  tartan-node  AS 64512       .2   originates 10.65.2.0/26, fd00:65:2::/64
-#   tor     BIRD 2       AS 65000       .10  eBGP with both nodes, originates 0.0.0.0/0 and 10.200.0.0/16
-#   frr     FRR 8        AS 64512       .11  iBGP with node-1, originates 10.66.0.0/24
-#   ext     GoBGP 3      AS 4200000099  .12  eBGP with node-2 (4-octet AS), originates 203.0.113.0/24
+# Ctrl-C during bring-up removes everything made so far.
+#
+# Topology (inside namespaces only; nothing is added to the root namespace):
+#   LAN 198.18.210.0/24 on a bridge:  node-1 .1   node-2 .2   node-3 .3   rr-1 .20   etcd .10
+#   node-1..3  tartan-node, cluster mode, dataplane on (workload routes + policy)
+#   rr-1       tartan-node, route reflector (routeReflectorClusterID), dataplane off
+#   pods       web-N (app=web) and db-N (app=db) on node-N, addresses from IPPool 198.19.0.0/16
+#
+# Environment: TARTAN_DEMO_PREFIX (namespace prefix, default ttcl), TARTAN_DEMO_STATE
+# (configs, logs, pids; default /run/tartan-cluster-demo), TARTAN_DEMO_CHECK=1 (exit 1
+# on the first failed check, for CI), TARTAN_DEMO_SKIP_SETUP=1 (skip scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 
-P=${TARTAN_DEMO_PREFIX:-ttdemo}          # every namespace and link name starts with this
-STATE=${TARTAN_DEMO_STATE:-/run/tartan-demo}  # configs, sockets, logs, pids
-V4=198.18.200
-V6=fd00:7a7a:c8:
+P=${TARTAN_DEMO_PREFIX:-ttcl}                         # every namespace name starts with "$P-"
+STATE=${TARTAN_DEMO_STATE:-/run/tartan-cluster-demo}  # configs, sockets, logs, pids
+CHECK=${TARTAN_DEMO_CHECK:-0}
 ACTION=${1:-up}
-CHECK=${TARTAN_DEMO_CHECK:-0}  # 1: fail (exit 1) if any expected result is missing
+LAN=198.18.210
+ETCD=http://$LAN.10:2379
+NODES=(node-1 node-2 node-3)
+ALL_NODES=(node-1 node-2 node-3 rr-1)
+RR_CLUSTER_ID=244.0.0.1
+HOST_MAC=ee:ee:ee:ee:ee:ee  # Calico's MAC for the host side of every pod veth
+export TARTAN_DEMO_STATE=$STATE
 
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+bold() { printf '\033[1m%s\033[0m\n' "$*"; }
+say() { printf '\n'; bold "==> $*"; }
 step() { printf '[%s] %s\n' "$1" "$2"; }
-ctl() { node "$REPO/dist/cli/main.js" --socket "$STATE/$1/tartan.sock" "${@:2}"; }
-in_ns() { local ns=$1; shift; ip netns exec "$P-$ns" "$@"; }
+show() { printf '  $ %s\n' "$*"; }  # a command, as the user would type it
+indent() { sed 's/^/    /'; }
+ctl() { scripts/demo/tartanctl "$@"; }  # tartanctl inside the etcd namespace
+ns() { echo "$P-$1"; }
+in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+FAILED=0
+fail() { # fail DESCRIPTION: a check failed
+  step FAIL "$1"
+  FAILED=1
+  if [ "$CHECK" = 1 ]; then
+    for n in "${ALL_NODES[@]}"; do
+      [ -f "$STATE/$n/tartan-node.log" ] || continue
+      echo "--- last lines of $STATE/$n/tartan-node.log"
+      tail -n 15 "$STATE/$n/tartan-node.log"
+    done
+    exit 1
+  fi
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: [ok] once COMMAND succeeds
+  local secs=$1 what=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  while :; do
+    if "$@" >/dev/null 2>&1; then step ok "$what"; return 0; fi
+    [ $SECONDS -lt $deadline ] || break
+    sleep 0.3
+  done
+  fail "$what (gave up after ${secs}s)"
+}
+
+# ---------------------------------------------------------------- teardown
+
+our_pid() { # the pid is alive and is a process this demo started (its command line names $STATE)
+  [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF "$STATE"
+}
 
 down() {
   say "Removing the demo"
+  local pids=() pidfile pid n
   if [ -d "$STATE" ]; then
     for pidfile in "$STATE"/*/*.pid; do
       [ -f "$pidfile" ] || continue
       pid=$(cat "$pidfile" 2>/dev/null || true)
-      # Only processes this demo started: their pid files live in $STATE.
-      if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-      fi
+      if our_pid "$pid"; then kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); fi
     done
-    sleep 1
-    for pidfile in "$STATE"/*/*.pid; do
-      [ -f "$pidfile" ] || continue
-      pid=$(cat "$pidfile" 2>/dev/null || true)
-      if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    for ((n = 0; n < 30; n++)); do  # tartan-node says goodbye to its peers (up to 2 s)
+      local alive=0
+      for pid in "${pids[@]}"; do our_pid "$pid" && alive=1; done
+      [ $alive = 0 ] && break
+      sleep 0.1
     done
+    for pid in "${pids[@]}"; do our_pid "$pid" && kill -KILL "$pid" 2>/dev/null || true; done
+    [ ${#pids[@]} = 0 ] || step down "stopped ${#pids[@]} processes (etcd, tartan-node)"
   fi
-  for ns in $(ip netns list | awk '{print $1}' | grep "^$P-" || true); do
-    ip netns del "$ns"
-    step down "deleted namespace $ns"
+  local gone=()
+  for n in $(ip netns list | awk '{print $1}' | grep "^$P-" || true); do
+    ip netns del "$n"
+    gone+=("$n")
   done
+  [ ${#gone[@]} = 0 ] || step down "deleted ${#gone[@]} namespaces: ${gone[*]}"
   rm -rf "$STATE"
   echo "Demo removed."
 }
 
+interrupted() {
+  # A subshell (a pipeline stage) that catches the signal before it execs just
+  # ends; the main shell, which gets the same Ctrl-C, cleans up.
+  [ "$BASHPID" = "$$" ] || exit 130
+  trap - INT TERM
+  # fds 3/4: the script's own stdout/stderr (the signal may land inside a `>/dev/null`).
+  { printf '\nInterrupted during bring-up.\n'; down; } >&3 2>&4
+  exit 130
+}
+
+# ---------------------------------------------------------------- checks
+
+# node status -o json of NODE: every peer Established, and COUNT peers.
+established() { # established NODE COUNT
+  scripts/demo/tartanctl "$1" node status -o json | node -e '
+    const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const n = Number(process.argv[1]);
+    process.exit(s.peers.length === n && s.peers.every((p) => p.state === "Established") ? 0 : 1);' "$2"
+}
+
+mesh_up() { local n; for n in "${ALL_NODES[@]}"; do established "$n" 3 || return 1; done; }
+
+# rr-1's three sessions are Established and node specific (from the BGPPeer, no longer the mesh).
+rr_ready() {
+  scripts/demo/tartanctl rr-1 node status -o json | node -e '
+    const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    process.exit(s.peers.length === 3 && s.peers.every((p) => p.state === "Established" && p.peerType === "node specific") ? 0 : 1);'
+}
+
+pod_ip() { awk -v p="$1" '$1 == p {print $3}' "$STATE/pods"; }
+pod_block() { awk -v p="$1" '$1 == p {print $5}' "$STATE/pods"; }
+
+# NODE's kernel has: its own block as a blackhole (203), its pods' /32s (202),
+# and every other worker node's block via that node (201).
+routes_ok() { # routes_ok NODE
+  local n=$1 routes o i=1
+  routes=$(ip -n "$(ns "$n")" route show)
+  for o in "${NODES[@]}"; do
+    local blk; blk=$(pod_block "web-$i")
+    if [ "$o" = "$n" ]; then
+      grep -qE "^blackhole $blk proto (203|tartan-bh)" <<<"$routes" || return 1
+      for pod in "web-$i" "db-$i"; do grep -qE "^$(pod_ip "$pod") dev cali.* proto (202|tartan-workload)" <<<"$routes" || return 1; done
+    else
+      grep -qE "^$blk via $LAN.$i dev eth0 proto (201|tartan-bgp)" <<<"$routes" || return 1
+    fi
+    i=$((i + 1))
+  done
+}
+
+rr_routes_ok() { # the reflector's kernel has every worker's block via that worker
+  local routes i; routes=$(ip -n "$(ns rr-1)" route show)
+  for i in 1 2 3; do grep -qE "^$(pod_block "web-$i") via $LAN.$i dev eth0 proto (201|tartan-bgp)" <<<"$routes" || return 1; done
+}
+
+ping_once() { in_ns "$1" ping -n -c 1 -W 1 "$(pod_ip "$2")" >/dev/null 2>&1; }
+# ping 3 times (1 s timeout each); prints ping's summary line; succeeds iff any reply came back.
+ping3() { # ping3 FROM TO
+  local out rc=0
+  out=$(in_ns "$1" ping -n -c 3 -i 0.3 -W 1 "$(pod_ip "$2")" 2>&1) || rc=$?
+  grep -E 'packets transmitted' <<<"$out" | sed 's/, time [0-9]*ms//'
+  return $rc
+}
+
+# FROM → TO must work: retry single pings for up to SECS (routes, policy settling), then 3 pings.
+expect_works() { # expect_works SECS FROM TO NOTE
+  local secs=$1 from=$2 to=$3 note=$4 deadline=$((SECONDS + $1)) summary
+  until ping_once "$from" "$to"; do
+    [ $SECONDS -lt $deadline ] || break
+    sleep 0.3
+  done
+  if summary=$(ping3 "$from" "$to"); then
+    step ok "$from → $to ($(pod_ip "$to")) works: $summary${note:+ — $note}"
+  else
+    fail "$from → $to ($(pod_ip "$to")) should work: $summary${note:+ — $note}"
+  fi
+}
+
+# FROM → TO must be blocked: wait up to SECS for a single ping to go unanswered, then 3 pings, none answered.
+expect_blocked() { # expect_blocked SECS FROM TO NOTE
+  local secs=$1 from=$2 to=$3 note=$4 deadline=$((SECONDS + $1)) summary
+  while ping_once "$from" "$to"; do
+    [ $SECONDS -lt $deadline ] || break
+    sleep 0.3
+  done
+  if summary=$(ping3 "$from" "$to"); then
+    fail "$from → $to ($(pod_ip "$to")) should be blocked: $summary${note:+ — $note}"
+  else
+    step ok "$from → $to ($(pod_ip "$to")) blocked: $summary${note:+ — $note}"
+  fi
+}
+
+# ---------------------------------------------------------------- status
+
+show_node_status() {
+  local n
+  for n in "${ALL_NODES[@]}"; do
+    show "scripts/demo/tartanctl $n node status"
+    # The IPv4 table (no IPv6 in this demo).
+    ctl "$n" node status 2>&1 | sed -n '/^+/,/^$/p' | sed '/^$/d' | indent || true
+  done
+}
+
+show_routes() {
+  echo "  (proto 201 tartan-bgp: learned over BGP; 202 tartan-workload: a local pod;"
+  echo "   203 tartan-bh: this node's own IPAM block, a blackhole for unused addresses)"
+  local n
+  for n in "${ALL_NODES[@]}"; do
+    show "ip -n $(ns "$n") route show proto 201   (then proto 202, proto 203)"
+    {
+      ip -n "$(ns "$n")" route show proto 201 | sed 's/$/   proto 201/'
+      ip -n "$(ns "$n")" route show proto 202 | sed 's/$/   proto 202/'
+      ip -n "$(ns "$n")" route show proto 203 | sed 's/$/   proto 203/'
+    } | sed 's/  */ /g' | indent
+  done
+}
+
+show_pods() {
+  printf '    %-7s %-7s %-14s %-16s %s\n' POD NODE ADDRESS HOST-VETH "BLOCK (node's IPAM block)"
+  while read -r pod node ip iface block; do
+    printf '    %-7s %-7s %-14s %-16s %s\n' "$pod" "$node" "$ip" "$iface" "$block"
+  done < "$STATE/pods"
+}
+
 status() {
-  for n in node-1 node-2; do
-    say "tartanctl node status   ($n)"
-    ctl "$n" node status -o wide || true
+  say "Pods"
+  show_pods
+  say "tartanctl node status, on every node"
+  show_node_status
+  say "Kernel routes of every node"
+  show_routes
+  say "Policies"
+  show "scripts/demo/tartanctl get globalnetworkpolicies -o wide"
+  ctl get globalnetworkpolicies -o wide 2>&1 | indent || true
+  say "Traffic now (one ping each)"
+  local f
+  for f in "web-1 db-3" "db-1 db-3" "web-2 web-3" "db-3 web-1"; do
+    set -- $f
+    if ping_once "$1" "$2"; then echo "    $1 → $2 ($(pod_ip "$2")): works"; else echo "    $1 → $2 ($(pod_ip "$2")): blocked"; fi
   done
-  say "tartanctl bgp routes --table in   (node-1, received)"
-  ctl node-1 bgp routes --table in | grep -vE 'BGP\.(origin|next_hop)' || true
-  say "BIRD (tor): birdc show route"
-  birdc -s "$STATE/tor/bird.ctl" show route | sed 1d || true
-  say "FRR (frr): show bgp ipv4 unicast"
-  vtysh --vty_socket "$STATE/frr" -c 'show bgp ipv4 unicast' 2>/dev/null | sed -n '1,20p' || true
-  say "GoBGP (ext): gobgp global rib"
-  in_ns ext gobgp -u 127.0.0.1 -p 50099 global rib 2>/dev/null || true
 }
 
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local secs=$1 what=$2; shift 2
-  local i
-  for ((i = 0; i < secs * 5; i++)); do
-    if "$@" >/dev/null 2>&1; then step ok "$what"; return 0; fi
-    sleep 0.2
-  done
-  step FAIL "$what (gave up after ${secs}s)"
-  [ "$CHECK" = 1 ] && return 1
-  return 0
-}
+explore() {
+  cat <<EOF
 
-established() { ctl "$1" node status -o json | node -e '
-  const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
-  process.exit(s.peers.length > 0 && s.peers.every((p) => p.state === "Established") ? 0 : 1);'; }
-has_route() { ctl "$1" bgp routes "$2" --table in -o json | grep -q '"prefix"'; }
-bird_has() { birdc -s "$STATE/tor/bird.ctl" show route for "$1" | grep -q "$1"; }
-
-host() { # host NAME OCTET
-  local ns="$P-$1" veth="${P}$2"
-  ip netns add "$ns"
-  ip link add "$veth" netns "$P-sw" type veth peer name eth0 netns "$ns"
-  ip -n "$P-sw" link set "$veth" master br0 up
-  ip -n "$ns" link set lo up
-  ip -n "$ns" link set eth0 up
-  ip -n "$ns" addr add "$V4.$2/24" dev eth0
-  ip -n "$ns" addr add "${V6}:$(printf '%x' "$2")/64" dev eth0 nodad
-  mkdir -p "$STATE/$1"
-  step lab "host $1: $V4.$2, ${V6}:$(printf '%x' "$2")"
-}
-
-start_bg() { # start_bg NAME LOGFILE COMMAND... (records the pid for `down`)
-  local name=$1 log=$2; shift 2
-  setsid "$@" >>"$log" 2>&1 < /dev/null &
-  echo $! > "$STATE/$name"
-}
-
-tartan_config() { # tartan_config NAME OCTET PEERS...
-  local name=$1 octet=$2; shift 2
-  cat > "$STATE/$name/tartan-node.yaml" <<EOF
-nodeName: $name
-asNumber: 64512
-ipv4Address: $V4.$octet
-ipv6Address: ${V6}:$(printf '%x' "$octet")
-controlSocket: $STATE/$name/tartan.sock
-log: {level: info, format: text}
-bgp: {holdTime: 30}
-peers:
-$(for p in "$@"; do echo "  - $p"; done)
-originate:
-  - {prefix: 10.65.$octet.0/26, communities: ["64512:$octet"]}
-  - fd00:65:$octet::/64
+The demo is running. Explore it:
+  scripts/demo/tartanctl node-1 node status          # a node's BGP sessions (also node-2, node-3, rr-1)
+  scripts/demo/tartanctl rr-1 bgp routes             # what the route reflector holds
+  scripts/demo/tartanctl get nodes -o wide           # any resource: bgppeers, ippools, workloadendpoints -n demo, ...
+  scripts/demo/tartanctl ipam show --show-blocks
+  scripts/demo/tartanctl delete globalnetworkpolicy allow-web-to-db-icmp   # and web-1 → db-3 is blocked again
+  ip netns exec $P-web-1 ping $(pod_ip db-3)               # pod web-1 → pod db-3
+  ip -n $P-node-1 route; ip netns exec $P-node-1 iptables-save | grep cali
+  tail -f $STATE/node-1/tartan-node.log
+  (scripts/demo/tartanctl runs tartanctl in the etcd namespace:
+   ip netns exec $P-etcd node dist/cli/main.js --etcd-endpoints $ETCD [--socket $STATE/NODE/tartan.sock] ...)
+Show it again:  bash scripts/demo.sh status
+Remove it:      bash scripts/demo.sh down
 EOF
+}
+
+# ---------------------------------------------------------------- bring-up
+
+host() { # host NAME OCTET: a namespace with eth0 on the LAN bridge
+  local n=$1 octet=$2
+  ip netns add "$(ns "$n")"
+  ip -n "$P-sw" link add "v$octet" type veth peer name eth0 netns "$(ns "$n")"
+  ip -n "$P-sw" link set "v$octet" master br0 up
+  ip -n "$(ns "$n")" link set lo up
+  ip -n "$(ns "$n")" link set eth0 up
+  ip -n "$(ns "$n")" addr add "$LAN.$octet/24" dev eth0
+  mkdir -p "$STATE/$n"
+}
+
+start_bg() { # start_bg PIDFILE LOGFILE COMMAND...: detached (own session), pid recorded for `down`
+  local pidfile=$1 log=$2; shift 2
+  setsid "$@" >>"$log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+
+etcd_healthy() {
+  in_ns etcd node -e 'fetch(process.argv[1] + "/health").then((r) => r.json()).then((j) => process.exit(j.health === "true" ? 0 : 1), () => process.exit(1))' "$ETCD"
+}
+
+nodes_registered() { # all four Node resources exist
+  [ "$(ctl get nodes -o json | node -e '
+    const j = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const items = Array.isArray(j) ? j : (j.items ?? [j]);
+    console.log(items.length);')" = 4 ]
+}
+
+node_config() { # node_config NAME OCTET DATAPLANE
+  cat > "$STATE/$1/tartan-node.yaml" <<EOF
+# tartan-node config of demo node $1 (written by scripts/demo.sh). Cluster mode:
+# peers, originated prefixes and policy all come from the resources in etcd.
+nodeName: $1
+ipv4Address: $LAN.$2
+controlSocket: $STATE/$1/tartan.sock
+log: {level: info, format: text}
+bgp: {holdTime: 30, connectRetryTime: 1}
+fib: {startupHoldSeconds: 3}
+dataplane: {enabled: $3}
+datastore:
+  endpoints: [$ETCD]
+  reportIntervalSeconds: 5
+  reportTTLSeconds: 15
+EOF
+}
+
+add_pod() { # add_pod POD NODE APP: namespace, veth, IPAM address, WorkloadEndpoint
+  local pod=$1 node=$2 app=$3 ip iface block
+  # Calico's host-side name: "cali" + the first 11 hex digits of sha1("<namespace>.<pod>").
+  iface=cali$(printf '%s' "demo.$pod" | sha1sum | cut -c1-11)
+  ip=$(in_ns etcd node scripts/demo/ipam-assign.js "$ETCD" "$node" demo "$pod")
+  block=${ip%.*}.$(( ${ip##*.} & ~63 ))/26  # the pool's blockSize is 26
+  ip netns add "$(ns "$pod")"
+  ip -n "$(ns "$node")" link add "$iface" address "$HOST_MAC" type veth peer name eth0 netns "$(ns "$pod")"
+  ip -n "$(ns "$node")" link set "$iface" up
+  ip -n "$(ns "$pod")" link set lo up
+  ip -n "$(ns "$pod")" link set eth0 up
+  ip -n "$(ns "$pod")" addr add "$ip/32" dev eth0
+  # As the Calico CNI plugin: a link route to 169.254.1.1, the default route via it,
+  # and a static ARP entry for it (the host-side MAC).
+  ip -n "$(ns "$pod")" route add 169.254.1.1 dev eth0 scope link
+  ip -n "$(ns "$pod")" route add default via 169.254.1.1 dev eth0
+  ip -n "$(ns "$pod")" neigh add 169.254.1.1 lladdr "$HOST_MAC" dev eth0 nud permanent
+  local escaped_node=${node//-/--} escaped_pod=${pod//-/--}
+  ctl apply -f - >/dev/null <<EOF
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata:
+  name: $escaped_node-k8s-$escaped_pod-eth0
+  namespace: demo
+  labels:
+    app: $app
+    projectcalico.org/namespace: demo
+    projectcalico.org/orchestrator: k8s
+spec:
+  orchestrator: k8s
+  node: $node
+  pod: $pod
+  endpoint: eth0
+  interfaceName: $iface
+  ipNetworks: [$ip/32]
+  profiles: [kns.demo]
+EOF
+  echo "$pod $node $ip $iface $block" >> "$STATE/pods"
+  step pod "$pod on $node: $ip (app=$app), host veth $iface, WorkloadEndpoint $escaped_node-k8s-$escaped_pod-eth0"
 }
 
 up() {
@@ -130,126 +357,101 @@ up() {
   if ip netns list | grep -q "^$P-"; then
     echo "The demo is already running; showing its state (bash scripts/demo.sh down to remove it)."
     status
+    explore
     return
   fi
-  say "[1/6] Installing and building (idempotent)"
-  [ "${TARTAN_DEMO_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+  exec 3>&1 4>&2
+  trap interrupted INT TERM
+  local t0=$SECONDS
 
-  say "[2/6] Creating the lab: namespaces, veth pairs, a bridge"
+  say "[1/9] Installing and building (idempotent)"
+  if [ "${TARTAN_DEMO_SKIP_SETUP:-0}" = 1 ]; then echo "skipped (TARTAN_DEMO_SKIP_SETUP=1)"; else bash scripts/setup.sh; fi
+
+  say "[2/9] The lab: namespaces etcd, node-1..3, rr-1 on one LAN bridge ($LAN.0/24)"
   mkdir -p "$STATE"
+  printf 'P=%q\nETCD=%q\n' "$P" "$ETCD" > "$STATE/demo.env"
+  : > "$STATE/pods"
   ip netns add "$P-sw"
   ip -n "$P-sw" link add br0 type bridge
   ip -n "$P-sw" link set br0 up
-  host node-1 1; host node-2 2; host tor 10; host frr 11; host ext 12
+  host etcd 10; host node-1 1; host node-2 2; host node-3 3; host rr-1 20
+  for n in "${NODES[@]}"; do ip netns exec "$(ns "$n")" sysctl -qw net.ipv4.ip_forward=1; done
+  step lab "namespaces $(ns etcd) ($LAN.10), $(ns node-1) (.1), $(ns node-2) (.2), $(ns node-3) (.3), $(ns rr-1) (.20), bridge in $P-sw"
 
-  say "[3/6] Starting BIRD (tor), FRR (frr) and GoBGP (ext)"
-  cat > "$STATE/tor/bird.conf" <<EOF
-router id $V4.10;
-log "$STATE/tor/bird.log" all;
-protocol device {}
-protocol static s4 { ipv4; route 0.0.0.0/0 blackhole; route 10.200.0.0/16 blackhole; }
-protocol static s6 { ipv6; route fd00:200::/48 blackhole; }
-template bgp node {
-  local as 65000; connect delay time 1; connect retry time 3; hold time 30;
-  ipv4 { import all; export all; };
-  ipv6 { import all; export all; next hop self; };
-}
-protocol bgp node_1 from node { neighbor $V4.1 as 64512; }
-protocol bgp node_2 from node { neighbor $V4.2 as 64512; }
-EOF
-  start_bg tor/bird.pid "$STATE/tor/stderr.log" ip netns exec "$P-tor" bird -f -c "$STATE/tor/bird.conf" -s "$STATE/tor/bird.ctl" -P "$STATE/tor/bird.pidfile"
-  step start "BIRD 2 as the ToR router, AS 65000"
+  say "[3/9] etcd, and the cluster resources (deploy/demo/cluster.yaml)"
+  mkdir -p "$STATE/etcd/data"
+  start_bg "$STATE/etcd/etcd.pid" "$STATE/etcd/etcd.log" ip netns exec "$(ns etcd)" etcd --name demo \
+    --data-dir "$STATE/etcd/data" --listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
+    --listen-peer-urls "http://$LAN.10:2380" --initial-advertise-peer-urls "http://$LAN.10:2380" \
+    --initial-cluster "demo=http://$LAN.10:2380" --log-level warn --logger zap
+  wait_for 20 "etcd healthy at $ETCD (in $(ns etcd))" etcd_healthy
+  show "scripts/demo/tartanctl apply -f deploy/demo/cluster.yaml"
+  ctl apply -f deploy/demo/cluster.yaml 2>&1 | indent
+  echo "    (BGPConfiguration default: AS 64512, node-to-node mesh on for now; BGPPeer peer-to-rrs: all() → route-reflector == 'true';"
+  echo "     IPPool demo-pool: 198.19.0.0/16 in /26 blocks; Profile kns.demo: allow all, as Calico makes for a Kubernetes namespace)"
 
-  cat > "$STATE/frr/zebra.conf" <<EOF
-hostname frr
-log file $STATE/frr/zebra.log
-EOF
-  cat > "$STATE/frr/bgpd.conf" <<EOF
-frr defaults traditional
-hostname frr
-log file $STATE/frr/bgpd.log
-router bgp 64512
- bgp router-id $V4.11
- no bgp ebgp-requires-policy
- no bgp network import-check
- neighbor $V4.1 remote-as 64512
- neighbor $V4.1 timers 10 30
- neighbor $V4.1 timers connect 1
- address-family ipv4 unicast
-  network 10.66.0.0/24
- exit-address-family
-exit
-EOF
-  chown -R frr:frr "$STATE/frr"
-  start_bg frr/zebra.pid "$STATE/frr/zebra.stderr.log" ip netns exec "$P-frr" /usr/lib/frr/zebra -f "$STATE/frr/zebra.conf" -i "$STATE/frr/zebra.pidfile" -z "$STATE/frr/zserv.api" --vty_socket "$STATE/frr" -P 0
-  for _ in $(seq 50); do [ -S "$STATE/frr/zserv.api" ] && break; sleep 0.1; done
-  start_bg frr/bgpd.pid "$STATE/frr/bgpd.stderr.log" ip netns exec "$P-frr" /usr/lib/frr/bgpd -S -f "$STATE/frr/bgpd.conf" -i "$STATE/frr/bgpd.pidfile" -z "$STATE/frr/zserv.api" --vty_socket "$STATE/frr" -P 0
-  step start "FRR 8 (zebra + bgpd), iBGP AS 64512"
+  say "[4/9] Four tartan-nodes in the node-to-node mesh, then rr-1 becomes the route reflector"
+  for n in "${ALL_NODES[@]}"; do
+    local octet=20 dp=false
+    [ "$n" = rr-1 ] || { octet=${n#node-}; dp=true; }
+    node_config "$n" "$octet" "$dp"
+    start_bg "$STATE/$n/tartan-node.pid" "$STATE/$n/tartan-node.log" ip netns exec "$(ns "$n")" node "$REPO/dist/daemon/main.js" --config "$STATE/$n/tartan-node.yaml"
+    step start "tartan-node $n ($LAN.$octet, dataplane $dp), log $STATE/$n/tartan-node.log"
+  done
+  wait_for 20 "every node registered its Node resource" nodes_registered
+  wait_for 30 "node-to-node mesh: all 6 sessions Established" mesh_up
+  # Calico's documented migration from the mesh to route reflectors: the BGPPeer
+  # (applied above), then the reflector's label and cluster ID, then the mesh
+  # off. Every step converts the existing sessions in place; none is re-opened.
+  echo "  Calico's migration to a route reflector (the BGPPeer peer-to-rrs is already applied):"
+  show "scripts/demo/tartanctl label node rr-1 route-reflector=true"
+  ctl label node rr-1 route-reflector=true 2>&1 | indent
+  show "scripts/demo/tartanctl patch node rr-1 -p '{\"spec\":{\"bgp\":{\"routeReflectorClusterID\":\"$RR_CLUSTER_ID\"}}}'"
+  ctl patch node rr-1 -p "{\"spec\":{\"bgp\":{\"routeReflectorClusterID\":\"$RR_CLUSTER_ID\"}}}" 2>&1 | indent
+  wait_for 30 "rr-1 is a route reflector: its 3 sessions, now node specific, stayed Established" rr_ready
+  show "scripts/demo/tartanctl patch bgpconfiguration default -p '{\"spec\":{\"nodeToNodeMeshEnabled\":false}}'"
+  ctl patch bgpconfiguration default -p '{"spec":{"nodeToNodeMeshEnabled":false}}' 2>&1 | indent
 
-  cat > "$STATE/ext/gobgpd.toml" <<EOF
-[global.config]
-  as = 4200000099
-  router-id = "$V4.12"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$V4.2"
-    peer-as = 64512
-  [neighbors.timers.config]
-    connect-retry = 1
-    hold-time = 30
-    keepalive-interval = 10
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-EOF
-  start_bg ext/gobgpd.pid "$STATE/ext/gobgpd.log" ip netns exec "$P-ext" gobgpd -f "$STATE/ext/gobgpd.toml" -t toml -p --pprof-disable --api-hosts=127.0.0.1:50099
-  wait_for 10 "GoBGP API up" in_ns ext gobgp -u 127.0.0.1 -p 50099 global
-  in_ns ext gobgp -u 127.0.0.1 -p 50099 global rib add 203.0.113.0/24 community 4200:99 >/dev/null 2>&1 || true
-  step start "GoBGP 3, eBGP AS 4200000099 (4-octet)"
-
-  say "[4/6] Starting two tartan-node instances"
-  tartan_config node-1 1 "{peerIP: $V4.10, asNumber: 65000, name: tor}" "{peerIP: $V4.11, asNumber: 64512, name: frr, families: [ipv4-unicast]}" "{peerIP: $V4.2, asNumber: 64512, name: node-2}"
-  tartan_config node-2 2 "{peerIP: $V4.10, asNumber: 65000, name: tor}" "{peerIP: $V4.12, asNumber: 4200000099, name: ext, families: [ipv4-unicast]}" "{peerIP: $V4.1, asNumber: 64512, name: node-1}"
-  for n in node-1 node-2; do
-    start_bg "$n/tartan-node.pid" "$STATE/$n/tartan-node.log" ip netns exec "$P-$n" node "$REPO/dist/daemon/main.js" --config "$STATE/$n/tartan-node.yaml"
-    step start "tartan-node $n (log: $STATE/$n/tartan-node.log)"
+  say "[5/9] Two pods per node: a namespace behind a veth, an address from IPAM, a WorkloadEndpoint"
+  for i in 1 2 3; do
+    add_pod "web-$i" "node-$i" web
+    add_pod "db-$i" "node-$i" db
   done
 
-  say "[5/6] Waiting for sessions and routes"
-  wait_for 30 "node-1: every session Established (tor, frr, node-2)" established node-1
-  wait_for 30 "node-2: every session Established (tor, ext, node-1)" established node-2
-  wait_for 15 "node-1 learned FRR's 10.66.0.0/24" has_route node-1 10.66.0.0/24
-  wait_for 15 "node-1 learned node-2's 10.65.2.0/26 (iBGP between Tartans)" has_route node-1 10.65.2.0/26
-  wait_for 15 "node-2 learned GoBGP's 203.0.113.0/24" has_route node-2 203.0.113.0/24
-  wait_for 15 "BIRD learned node-1's 10.65.1.0/26 and node-2's 10.65.2.0/26" bash -c "$(declare -f bird_has); STATE=$STATE; bird_has 10.65.1.0/26 && bird_has 10.65.2.0/26"
+  say "[6/9] BGP sessions through rr-1, and the routes in every kernel"
+  for n in "${NODES[@]}"; do wait_for 30 "$n: its one session, to rr-1, is Established" established "$n" 1; done
+  wait_for 30 "rr-1: three sessions Established (node-1, node-2, node-3, its route-reflector clients)" established rr-1 3
+  for n in "${NODES[@]}"; do wait_for 30 "$n kernel: own block blackholed (203), its 2 pods (202), the 2 other blocks via their nodes (201)" routes_ok "$n"; done
+  wait_for 30 "rr-1 kernel: the 3 node blocks via their nodes (201)" rr_routes_ok
+  show_node_status
+  show_routes
 
-  say "[6/6] What it looks like"
-  status
+  say "[7/9] Pod to pod across nodes (ping -c 3 -W 1)"
+  expect_works 15 web-1 db-3 "node-1 → node-3"
+  expect_works 15 db-2 web-1 "node-2 → node-1"
 
-  say "Change without a restart: node-1 stops originating 10.65.1.0/26 (config edit + SIGHUP)"
-  sed -i '/10.65.1.0\/26/d' "$STATE/node-1/tartan-node.yaml"
-  kill -HUP "$(cat "$STATE/node-1/tartan-node.pid")"
-  wait_for 15 "BIRD withdrew 10.65.1.0/26, sessions untouched" bash -c "$(declare -f bird_has); STATE=$STATE; ! bird_has 10.65.1.0/26"
-  ctl node-1 node status
+  say "[8/9] A GlobalNetworkPolicy that denies web → db (deploy/demo/deny-web-to-db.yaml)"
+  show "scripts/demo/tartanctl apply -f deploy/demo/deny-web-to-db.yaml"
+  ctl apply -f deploy/demo/deny-web-to-db.yaml 2>&1 | indent
+  expect_blocked 10 web-1 db-3 "denied by deny-web-to-db"
+  expect_works 5 db-1 db-3 "same db pod, other source: passed to profile kns.demo"
+  expect_works 5 web-1 web-3 "web pods are not selected by the policy"
 
-  say "The demo is running"
-  cat <<EOF
-Explore it:
-  node dist/cli/main.js --socket $STATE/node-1/tartan.sock node status -o wide
-  node dist/cli/main.js --socket $STATE/node-1/tartan.sock bgp routes
-  birdc -s $STATE/tor/bird.ctl show protocols
-  vtysh --vty_socket $STATE/frr -c 'show bgp summary'
-  ip netns exec $P-ext gobgp -u 127.0.0.1 -p 50099 neighbor
-  tail -f $STATE/node-1/tartan-node.log
-Show it again:  bash scripts/demo.sh status
-Remove it:      bash scripts/demo.sh down
-EOF
+  say "[9/9] A lower-order policy that allows ICMP from web to db (deploy/demo/allow-web-to-db.yaml)"
+  show "scripts/demo/tartanctl apply -f deploy/demo/allow-web-to-db.yaml"
+  ctl apply -f deploy/demo/allow-web-to-db.yaml 2>&1 | indent
+  expect_works 10 web-1 db-3 "allowed by allow-web-to-db-icmp (order 10, before deny-web-to-db at 100)"
+
+  trap - INT TERM
+  say "Done in $((SECONDS - t0)) s$([ $FAILED = 0 ] || echo ', with failed checks (see [FAIL] above)')"
+  explore
 }
 
 case "$ACTION" in
   up) up ;;
   down) down ;;
-  status) status ;;
-  -h|--help|help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;
+  status)
+    if ip netns list | grep -q "^$P-" && [ -f "$STATE/pods" ]; then status; explore; else echo "The demo is not running (bash scripts/demo.sh to start it)."; fi ;;
+  -h|--help|help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "usage: bash scripts/demo.sh [up|status|down]"; exit 2 ;;
 esac

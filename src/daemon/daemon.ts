@@ -138,11 +138,33 @@ export class Daemon {
   }
 
   /**
-   * The first kernel reconcile waits for the peers' End-of-RIB (or the
-   * start-up hold), so routes a previous run installed and still valid are
-   * adopted untouched instead of being removed and added back.
+   * When the kernel already holds routes of ours (a restart), the first
+   * reconcile waits for the peers' End-of-RIB (or the start-up hold), so
+   * routes still valid are adopted untouched instead of being removed and
+   * added back. With nothing to adopt, programming starts at once.
    */
   private startFibWhenConverged(fib: KernelFib, speaker: Speaker): void {
+    void fib.ownRouteCount().then(
+      (n) => {
+        if (n > 0) {
+          this.log.info(`kernel holds ${n} route(s) of ours from a previous run: adopting them once the peers have converged`);
+          this.holdFibUntilConverged(fib, speaker);
+          return;
+        }
+        // Nothing to adopt: program routes as they are learned, like BIRD's kernel protocol.
+        fib
+          .start()
+          .then(() => this.ops.ready('in sync: kernel FIB programming live'))
+          .catch((err: unknown) => this.log.error(`kernel FIB start failed: ${errorMessage(err)}`));
+      },
+      (err: unknown) => {
+        this.log.warn(`cannot read the kernel's routes (${errorMessage(err)}): waiting for the peers before the first sync`);
+        this.holdFibUntilConverged(fib, speaker);
+      },
+    );
+  }
+
+  private holdFibUntilConverged(fib: KernelFib, speaker: Speaker): void {
     const deadline = Date.now() + this.config.fib.startupHoldSeconds * 1000;
     const tick = (): void => {
       this.fibStart = undefined;

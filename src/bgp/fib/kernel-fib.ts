@@ -53,9 +53,12 @@ export class KernelFib implements FibSink {
   }
 
   update(family: Family, key: Uint32Array, len: number, nextHops: readonly string[]): void {
-    const prefix = cidrFromKey(key, len, family === 'ipv4-unicast' ? 1 : 4);
+    // The RIB's keys print in canonical form for IPv4; IPv6 text goes through the parser.
+    const v4 = family === 'ipv4-unicast';
+    const prefix = cidrFromKey(key, len, v4 ? 1 : 4);
     if (nextHops.length === 0) {
-      this.routes.delete(prefix);
+      if (v4) this.routes.deleteCanonical(prefix);
+      else this.routes.delete(prefix);
       return;
     }
     const id = nextHops.join(' ');
@@ -64,7 +67,21 @@ export class KernelFib implements FibSink {
       target = Object.freeze({ nextHops: Object.freeze(nextHops.map((gateway) => Object.freeze({ gateway }))) });
       this.targets.set(id, target);
     }
-    this.routes.setDesired(prefix, target);
+    if (v4) this.routes.setDesiredCanonical(prefix, target);
+    else this.routes.setDesired(prefix, target);
+  }
+
+  /**
+   * How many routes of our protocol the kernel already holds. None means
+   * there is nothing to adopt at start-up, so programming can begin at once
+   * instead of waiting for the peers to converge.
+   */
+  async ownRouteCount(): Promise<number> {
+    let n = 0;
+    for (const family of [4, 6] as const) {
+      n += await this.driver.forEachRoute({ family, table: this.opts.table, protocol: RTPROT_TARTAN_BGP }, () => undefined);
+    }
+    return n;
   }
 
   /** First reconcile against the kernel; from then on changes are applied as they come. */

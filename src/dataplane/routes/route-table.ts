@@ -127,10 +127,25 @@ export class RouteTable {
     this.markDirty(key);
   }
 
+  /**
+   * setDesired for a prefix already in canonical form (as canonicalPrefix()
+   * writes it, e.g. produced by the RIB from its own keys): skips parsing,
+   * which is most of the cost when a million routes arrive at once.
+   */
+  setDesiredCanonical(prefix: string, target: RouteTarget): void {
+    this.desired.set(prefix, target);
+    this.markDirty(prefix);
+  }
+
   /** Stop wanting `prefix`; our route for it is removed at the next apply. */
   delete(prefix: string): void {
     const key = this.key(prefix);
     if (this.desired.delete(key)) this.markDirty(key);
+  }
+
+  /** delete() for a prefix already in canonical form (see setDesiredCanonical). */
+  deleteCanonical(prefix: string): void {
+    if (this.desired.delete(prefix)) this.markDirty(prefix);
   }
 
   /** Make `desired` the whole desired state (prefixes not in it are removed). */
