@@ -102,6 +102,7 @@ export class RouteTable {
   private running: Promise<unknown> = Promise.resolve();
   private started = false;
   private stopped = false;
+  private earlyApply = false;
 
   constructor(opts: RouteTableOptions) {
     this.o = {
@@ -228,7 +229,14 @@ export class RouteTable {
     if (this.dirty.size >= this.o.coalesceMax) {
       if (this.flushTimer !== undefined) this.o.clock.clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
-      void this.apply();
+      // One early apply at a time: until it takes the dirty set, every further change
+      // would otherwise queue another (a million queued applies during a full-table load).
+      if (this.earlyApply) return;
+      this.earlyApply = true;
+      void this.apply().finally(() => {
+        this.earlyApply = false;
+        this.scheduleFlush();
+      });
       return;
     }
     if (this.flushTimer !== undefined) return;
