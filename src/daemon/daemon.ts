@@ -38,6 +38,8 @@ export class Daemon {
   constructor(
     private config: NodeConfig,
     private readonly log: Logger,
+    /** The log level was given on the command line: datastore settings must not override it. */
+    private readonly logLevelPinned = false,
   ) {
     this.fib = config.fib.enabled
       ? new KernelFib({
@@ -110,6 +112,11 @@ export class Daemon {
     await this.control.listen();
     this.log.info(`control API on ${this.config.controlSocket}`);
     await this.ops.start();
+    cluster.onLogLevel = (level, severity) => {
+      if (this.logLevelPinned || this.log.level === level) return;
+      this.log.level = level;
+      this.log.info(`log level is now ${level} (BGPConfiguration logSeverityScreen ${severity})`);
+    };
     const config = await cluster.bootstrap();
     this.config = config;
     this.log.info(`BGP identity from the datastore: AS ${config.asNumber}, router ID ${config.routerId}, listening on port ${config.listen.port}${config.routeReflectorClusterID ? `, route reflector (cluster ID ${config.routeReflectorClusterID})` : ''}`);

@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   }
 
   const log = createLogger(config.log);
-  const daemon = new Daemon(config, log);
+  const daemon = new Daemon(config, log, opts.logLevel !== undefined);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {

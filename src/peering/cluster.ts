@@ -32,6 +32,8 @@ import { registerNode } from './registration';
 import { asNumberOf, stripMask, type ClusterSnapshot } from './snapshot';
 import { StatusReporter } from './status';
 import { PeeringWatcher } from './watcher';
+import { effectiveBGPConfiguration } from '../datastore';
+import type { LogLevelName } from '../util/log';
 
 /** What the datastore says the speaker should run with. Pure. */
 export interface DesiredState {
@@ -112,6 +114,9 @@ export class ClusterMember {
   private reconfiguredAt: Date | undefined;
   private stopped = false;
   private readonly log: Logger;
+  /** Set by the daemon: called when BGPConfiguration.logSeverityScreen changes the log level. */
+  onLogLevel: ((level: LogLevelName, severity: string) => void) | undefined;
+  private lastLogLevel: LogLevelName | undefined;
 
   constructor(
     private readonly base: NodeConfig & { datastore: DatastoreSettings },
@@ -190,7 +195,23 @@ export class ClusterMember {
     return this.watcher?.status();
   }
 
+  /**
+   * BGPConfiguration logSeverityScreen (default, overlaid by node.<name>)
+   * sets the log level live, as it does for calico-node; an explicit
+   * --log-level on the command line wins.
+   */
+  private applyLogSeverity(s: ClusterSnapshot): void {
+    if (!this.onLogLevel) return;
+    const severity = effectiveBGPConfiguration(s.bgpConfigurations, this.base.nodeName).logSeverityScreen;
+    const level = logLevelOf(severity);
+    if (level && level !== this.lastLogLevel) {
+      this.lastLogLevel = level;
+      this.onLogLevel(level, String(severity));
+    }
+  }
+
   private onSnapshot(s: ClusterSnapshot): void {
+    this.applyLogSeverity(s);
     if (this.stopped || !this.speaker || !this.startup) return;
     const d = desiredState(this.base, s);
     this.logNotes(d.notes);
@@ -251,5 +272,23 @@ export class ClusterMember {
     this.blackholeIo?.monitor.close();
     this.blackholeIo?.driver.close();
     this.ds.close();
+  }
+}
+
+/** Calico's logSeverityScreen (Debug, Info, Warning, Error, Fatal, None) as a winston level. */
+export function logLevelOf(severity: unknown): LogLevelName | undefined {
+  switch (String(severity ?? '').toLowerCase()) {
+    case 'debug':
+      return 'debug';
+    case 'info':
+      return 'info';
+    case 'warning':
+      return 'warn';
+    case 'error':
+    case 'fatal':
+    case 'none':
+      return 'error';
+    default:
+      return undefined;
   }
 }
