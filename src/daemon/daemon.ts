@@ -114,8 +114,9 @@ export class Daemon {
     await this.ops.start();
     cluster.onLogLevel = (level, severity) => {
       if (this.logLevelPinned || this.log.level === level) return;
-      this.log.level = level;
+      // Said before the change, so a quieter level does not swallow the line.
       this.log.info(`log level is now ${level} (BGPConfiguration logSeverityScreen ${severity})`);
+      this.log.level = level;
     };
     const config = await cluster.bootstrap();
     this.config = config;
@@ -191,8 +192,8 @@ export class Daemon {
   /** SIGHUP: re-read the config file; a bad file is reported and changes nothing. */
   reload(next: NodeConfig): void {
     if (next.log.level !== this.config.log.level) {
-      this.log.level = next.log.level;
       this.log.info(`log level is now ${next.log.level}`);
+      this.log.level = next.log.level;
     }
     if (JSON.stringify(next.fib) !== JSON.stringify(this.config.fib)) this.log.warn('fib settings changed: take effect after a restart');
     if (this.cluster) {

@@ -251,4 +251,11 @@ describe('tartan-node cluster over etcd', () => {
     for (const [, n] of nodes()) expect(n.proc.running).toBe(true);
     await c.ds.kv.txn([], [{ op: 'delete', key }]);
   });
+
+  it('6. BGPConfiguration logSeverityScreen changes the log level of a running node', async () => {
+    await c.ds.apply({ apiVersion: API_VERSION, kind: 'BGPConfiguration', metadata: { name: 'node.b' }, spec: { logSeverityScreen: 'Warning' } });
+    await waitFor(() => nb.logTail(400).includes('log level is now warn (BGPConfiguration logSeverityScreen Warning)'), { what: "b's log level to follow logSeverityScreen" });
+    // Only b has the per-node setting.
+    expect(na.logTail(400)).not.toContain('log level is now warn');
+  });
 });
