@@ -36,6 +36,10 @@ export interface PeerStatus {
   since: string;
   /** Why the session last went down, or a connect failure, in words. */
   lastError?: string;
+  /** The peer is restarting (RFC 4724) and its routes are kept as stale: counts as ready. */
+  gracefulRestart?: boolean;
+  /** Routes kept stale for the restarting peer. */
+  staleRoutes?: number;
   /** What OPEN negotiated, present while Established. */
   negotiated?: NegotiatedSummary;
   families: FamilyCounters[];
@@ -85,6 +89,8 @@ export interface RouteView {
   best?: boolean;
   /** Loc-RIB: the best path is one of several equal paths installed together (ECMP). */
   multipath?: boolean;
+  /** Kept from a restarting peer's previous session (RFC 4724), not yet sent again. */
+  stale?: boolean;
   attributes: RouteAttributesView;
   /** ISO-8601 time the route was learned or advertised. */
   since: string;

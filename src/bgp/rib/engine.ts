@@ -78,6 +78,12 @@ interface Source {
   pendingWithdraw: Map<Family, NlriWriter>;
   /** Prefixes currently advertised to this target, per family (kept as changes are sent; Adj-RIB-Out itself is not stored). */
   advertisedCount: Map<Family, number>;
+  /**
+   * Routes kept from a session that ended while the peer was restarting
+   * (RFC 4724 §4.2): still candidates, replaced as the new session resends
+   * them, and the rest purged at End-of-RIB or when the restart time runs out.
+   */
+  stale: Map<Family, PrefixTable>;
 }
 
 interface FamilyState {
@@ -123,7 +129,7 @@ export class RibEngine {
   addSource(info: SourceInfo): number {
     let id = this.sources.indexOf(undefined);
     if (id < 0) id = this.sources.length;
-    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map() };
+    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map(), stale: new Map() };
     return id;
   }
 
@@ -167,6 +173,7 @@ export class RibEngine {
     const stamp = Math.floor((Date.now() - this.started) / 1000) << AUX_SHIFT;
     const filter = s.info.importFilter;
     const subject = { attrs, fromPeer: !s.info.origin.local, ibgp: s.info.origin.ibgp };
+    const stale = s.stale.get(family);
     let rejected = 0;
     let count = 0;
     // Hold a reference across the loop so releasing a replaced route of the same set cannot free it.
@@ -177,6 +184,10 @@ export class RibEngine {
       if (!bits && filter) {
         const v = filter(family, key, len, subject);
         if (v.decided && !v.accept) bits = REJECTED_BIT | FILTERED_BIT;
+      }
+      if (stale) {
+        const old = stale.delete(key, len);
+        if (old !== NONE) this.attrs.release(old);
       }
       const prevSlot = table.findSlot(key, len);
       if (prevSlot >= 0) {
@@ -198,12 +209,20 @@ export class RibEngine {
   /** Withdraw prefixes of source `id`; returns how many were present. */
   withdraw(id: number, family: Family, nlri: NlriInput): number {
     const s = this.source(id);
-    const table = s.adjIn.get(family);
-    if (!table) return 0;
+    const table = s.adjIn.get(family) ?? this.adjIn(s, family, false);
+    const stale = s.stale.get(family);
     const fam = this.families.get(family)!;
     const key = new Uint32Array(table.stride);
     let count = 0;
     this.forEachKey(family, nlri, key, (len) => {
+      if (stale) {
+        const old = stale.delete(key, len);
+        if (old !== NONE) {
+          this.attrs.release(old);
+          this.markDirty(fam, key, len);
+          count++;
+        }
+      }
       const aux = table.aux(key, len);
       const prev = table.delete(key, len);
       if (prev === NONE) return;
@@ -216,10 +235,61 @@ export class RibEngine {
     return count;
   }
 
+  /**
+   * The session of source `id` ended while its peer restarts (RFC 4724
+   * §4.2): keep its routes as stale candidates instead of withdrawing them.
+   * Routes it had rejected are dropped. Returns how many were kept.
+   */
+  markStale(id: number): number {
+    const s = this.source(id);
+    this.purgeStale(id);
+    let kept = 0;
+    for (const [family, table] of s.adjIn) {
+      const stale = new PrefixTable({ addressWords: table.addressWords });
+      table.forEach((key, len, attrId, aux) => {
+        if (aux & REJECTED_BIT) {
+          this.attrs.release(attrId);
+          return;
+        }
+        stale.set(key, len, attrId, aux);
+        kept++;
+      });
+      if (stale.size > 0) s.stale.set(family, stale);
+    }
+    s.adjIn = new Map();
+    s.rejected.clear();
+    return kept;
+  }
+
+  /** Withdraw the stale routes of source `id` (one family, or all) that were not sent again. Returns how many. */
+  purgeStale(id: number, family?: Family): number {
+    const s = this.source(id);
+    let n = 0;
+    for (const [f, table] of [...s.stale]) {
+      if (family && f !== family) continue;
+      const fam = this.families.get(f)!;
+      table.forEach((key, len, attrId) => {
+        this.attrs.release(attrId);
+        this.markDirty(fam, key, len);
+        n++;
+      });
+      s.stale.delete(f);
+    }
+    if (n > 0) this.schedule();
+    return n;
+  }
+
+  /** Routes of source `id` kept stale for a restarting peer. */
+  staleCount(id: number): number {
+    let n = 0;
+    for (const t of this.source(id).stale.values()) n += t.size;
+    return n;
+  }
+
   /** Withdraw everything source `id` sent (session down). Returns the number of routes. */
   clearSource(id: number): number {
     const s = this.source(id);
-    let n = 0;
+    let n = this.purgeStale(id);
     for (const [family, table] of s.adjIn) {
       const fam = this.families.get(family)!;
       table.forEach((key, len, attrId) => {
@@ -311,7 +381,8 @@ export class RibEngine {
 
   counts(id: number, family: Family): { received: number; accepted: number } {
     const s = this.source(id);
-    const received = s.adjIn.get(family)?.size ?? 0;
+    const stale = s.stale.get(family)?.size ?? 0;
+    const received = (s.adjIn.get(family)?.size ?? 0) + stale;
     return { received, accepted: received - (s.rejected.get(family) ?? 0) };
   }
 
@@ -331,9 +402,15 @@ export class RibEngine {
   }
 
   /** Routes source `id` sent us, optionally one prefix. */
-  received(id: number, family: Family, prefix?: string): { prefix: string; pathId?: number; attrs: RouteAttributes; since: number; rejected: string | undefined; best: boolean }[] {
+  received(id: number, family: Family, prefix?: string): { prefix: string; pathId?: number; attrs: RouteAttributes; since: number; rejected: string | undefined; best: boolean; stale?: boolean }[] {
     const s = this.source(id);
-    const table = s.adjIn.get(family);
+    const fresh = this.receivedFrom(id, s.adjIn.get(family), family, prefix);
+    const stale = this.receivedFrom(id, s.stale.get(family), family, prefix);
+    for (const r of stale) r.stale = true;
+    return [...fresh, ...stale];
+  }
+
+  private receivedFrom(id: number, table: PrefixTable | undefined, family: Family, prefix?: string): ReturnType<RibEngine['received']> {
     if (!table) return [];
     const fam = this.families.get(family)!;
     const out: ReturnType<RibEngine['received']> = [];
@@ -523,12 +600,18 @@ export class RibEngine {
   private gather(family: Family, key: Uint32Array, len: number): void {
     let n = 0;
     for (let id = 0; id < this.sources.length; id++) {
-      const table = this.sources[id]?.adjIn.get(family);
-      if (!table || table.size === 0) continue;
-      const slot = table.findSlot(key, len);
-      if (slot < 0 || table.auxAt(slot) & REJECTED_BIT) continue;
+      const s = this.sources[id];
+      if (!s) continue;
+      let table = s.adjIn.get(family);
+      let slot = table && table.size > 0 ? table.findSlot(key, len) : -1;
+      if (slot < 0 && s.stale.size > 0) {
+        // A restarting peer's route it has not sent again yet (RFC 4724 §4.2).
+        table = s.stale.get(family);
+        slot = table ? table.findSlot(key, len) : -1;
+      }
+      if (slot < 0 || table!.auxAt(slot) & REJECTED_BIT) continue;
       this.candSource[n] = id;
-      this.candAttr[n] = table.valueAt(slot);
+      this.candAttr[n] = table!.valueAt(slot);
       n++;
     }
     this.candCount = n;

@@ -33,7 +33,17 @@ interface PeerEntry {
   log: Logger;
   /** Families whose End-of-RIB arrived in the current session (RFC 4724 §2). */
   endOfRib: Set<Family>;
+  /** What the last session negotiated (kept after it ends, for graceful restart). */
+  lastNegotiated?: Negotiated;
+  /** Purges stale routes of a restarting peer when its time is up (RFC 4724 §4.2). */
+  staleTimer?: NodeJS.Timeout;
 }
+
+/**
+ * How long stale routes of a peer that came back may wait for its
+ * End-of-RIB (FRR's stalepath-time and BIRD's default, 360 s).
+ */
+const STALE_PATH_TIME_S = 360;
 
 /** How long stop() waits for Ceases to reach the wire before giving up. */
 const STOP_GRACE_MS = 2000;
@@ -107,6 +117,7 @@ export class Speaker {
     if (this.listener) waits.push(this.listener.close().catch(() => undefined));
     this.listener = undefined;
     for (const entry of this.peers.values()) {
+      if (entry.staleTimer) clearTimeout(entry.staleTimer);
       waits.push(this.waitIdle(entry.peer));
       entry.peer.stop(text !== undefined ? { text } : {});
     }
@@ -175,6 +186,7 @@ export class Speaker {
       importFilter: compileFilters(this.filtersOf(pc), 'import'),
     });
     const entry: PeerEntry = { config: pc, peer, source, log, endOfRib: new Set() };
+
     peer.on('event', (e) => this.onPeerEvent(entry, e));
     this.peers.set(pc.peerIP, entry);
     return entry;
@@ -186,6 +198,7 @@ export class Speaker {
   }
 
   private removePeer(entry: PeerEntry, stop: { deconfigured?: boolean; text?: string }): void {
+    if (entry.staleTimer) clearTimeout(entry.staleTimer);
     this.listener?.removePeer(entry.peer);
     entry.peer.stop(stop);
     this.engine.removeSource(entry.source);
@@ -412,6 +425,17 @@ export class Speaker {
         break;
       case 'down': {
         void this.engine.setTarget(entry.source, undefined);
+        const gr = entry.lastNegotiated?.gracefulRestart;
+        // RFC 4724 §4.2: the TCP session of a peer that advertised Graceful Restart ended without a
+        // NOTIFICATION: it is restarting. Keep its routes (and our kernel routes) as stale, for at
+        // most the restart time it announced.
+        if (gr && gr.restartTime > 0 && e.reason.kind === 'connection-lost' && this.peers.get(entry.config.peerIP) === entry) {
+          const kept = this.engine.markStale(entry.source);
+          entry.log.info(`graceful restart: keeping ${kept} route(s) of the restarting peer for up to ${gr.restartTime} s`);
+          this.armStaleTimer(entry, gr.restartTime, 'did not come back within its restart time');
+          break;
+        }
+        if (entry.staleTimer) clearTimeout(entry.staleTimer);
         const removed = this.engine.clearSource(entry.source);
         if (removed) entry.log.info(`removed ${removed} route(s) learned from the peer`);
         break;
@@ -428,8 +452,39 @@ export class Speaker {
     }
   }
 
+  private armStaleTimer(entry: PeerEntry, seconds: number, why: string): void {
+    if (entry.staleTimer) clearTimeout(entry.staleTimer);
+    entry.staleTimer = setTimeout(() => {
+      entry.staleTimer = undefined;
+      if (this.peers.get(entry.config.peerIP) !== entry) return;
+      const n = this.engine.purgeStale(entry.source);
+      if (n) entry.log.info(`graceful restart: removed ${n} stale route(s): the peer ${why}`);
+    }, seconds * 1000);
+    entry.staleTimer.unref();
+  }
+
+  /**
+   * RFC 4724 §4.2 on the new session of a restarting peer: families it no
+   * longer preserves (no capability, or F bit clear) lose their stale routes
+   * at once; the others keep them until the peer's End-of-RIB, at most
+   * STALE_PATH_TIME_S.
+   */
+  private resumeAfterRestart(entry: PeerEntry, n: Negotiated): void {
+    if (this.engine.staleCount(entry.source) === 0) return;
+    const preserved = new Set((n.gracefulRestart?.families ?? []).filter((f) => f.forwarding).map((f) => f.family));
+    for (const f of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+      if (preserved.has(f)) continue;
+      const gone = this.engine.purgeStale(entry.source, f);
+      if (gone) entry.log.info(`graceful restart: the peer did not preserve ${f} forwarding; removed ${gone} stale route(s)`);
+    }
+    if (this.engine.staleCount(entry.source) > 0) this.armStaleTimer(entry, STALE_PATH_TIME_S, 'sent no End-of-RIB in time');
+    else if (entry.staleTimer) clearTimeout(entry.staleTimer);
+  }
+
   private onEstablished(entry: PeerEntry, n: Negotiated): void {
     entry.endOfRib.clear();
+    entry.lastNegotiated = n;
+    this.resumeAfterRestart(entry, n);
     entry.log.info(
       `Established: ${n.ibgp ? 'iBGP' : 'eBGP'} AS${n.localAs} -> AS${n.peerAs}, peer router ID ${n.peerBgpId}, ` +
         `hold ${n.holdTime} s, keepalive ${n.keepaliveTime} s, families ${n.families.join(' ') || 'none'}`,
@@ -469,6 +524,13 @@ export class Speaker {
     const eor = endOfRibFamily(update);
     if (eor) {
       entry.endOfRib.add(eor);
+      // RFC 4724 §4.2: End-of-RIB ends the restart for that family; what was not resent goes.
+      const gone = this.engine.purgeStale(entry.source, eor);
+      if (gone) entry.log.info(`graceful restart: End-of-RIB for ${eor}; removed ${gone} stale route(s) the peer did not resend`);
+      if (this.engine.staleCount(entry.source) === 0 && entry.staleTimer) {
+        clearTimeout(entry.staleTimer);
+        entry.staleTimer = undefined;
+      }
       entry.log.info(`End-of-RIB for ${eor}: ${this.engine.counts(entry.source, eor).received} route(s) received`);
       return;
     }
@@ -548,6 +610,11 @@ export class Speaker {
       },
     };
     if (s.lastError && s.state !== 'Established') view.lastError = s.lastError.text;
+    const stale = this.engine.staleCount(entry.source);
+    if (stale > 0) {
+      view.staleRoutes = stale;
+      if (s.state !== 'Established') view.gracefulRestart = true;
+    }
     if (n) {
       view.negotiated = {
         holdTime: n.holdTime,
@@ -587,6 +654,7 @@ export class Speaker {
             if (r.pathId !== undefined) v.pathId = r.pathId;
             if (r.rejected) v.rejected = r.rejected;
             if (r.best) v.best = true;
+            if (r.stale) v.stale = true;
             out.push(v);
           }
         }

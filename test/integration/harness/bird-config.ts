@@ -42,6 +42,7 @@ function peerProtocol(cfg: DaemonConfig, p: PeerConfig, index: number): string {
   lines.push('  connect delay time 1; connect retry time 2; error wait time 1, 4;');
   // The 2-octet-only mode: no AS4 capability in our OPEN (RFC 6793 "OLD" speaker).
   if (p.twoOctetOnly) lines.push('  enable as4 off;');
+  if (p.gracefulRestartTime !== undefined) lines.push(`  graceful restart on; graceful restart time ${p.gracefulRestartTime};`);
   if (p.rrClient) lines.push('  rr client;');
   if (p.clusterId) lines.push(`  rr cluster id ${p.clusterId};`);
   for (const fam of peerFamilies(p)) {

@@ -34,6 +34,8 @@ export interface PeerConfig {
    * see `supports2OctetOnly` on each driver.
    */
   twoOctetOnly?: boolean;
+  /** Graceful restart time to advertise (RFC 4724), seconds; BIRD only. */
+  gracefulRestartTime?: number;
 }
 
 export interface OriginateRoute {

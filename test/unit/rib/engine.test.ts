@@ -270,3 +270,39 @@ describe('RibEngine advertised counts', () => {
     expect(e.advertisedCount(out, 'ipv4-unicast')).toBe(rec.announced.size);
   });
 });
+
+describe('RibEngine graceful restart (RFC 4724 §4.2)', () => {
+  it('keeps a restarting peer\'s routes as stale candidates, replaces the resent ones, and purges the rest', async () => {
+    const fib: string[] = [];
+    const e = engine(fib);
+    const a = e.addSource(source('192.0.2.1'));
+    const out = e.addSource(source('192.0.2.3'));
+    e.announce(a, 'ipv4-unicast', attrs([65001], '192.0.2.1'), { list: [{ prefix: '10.0.0.0/24' }, { prefix: '10.1.0.0/24' }] });
+    await e.idle();
+    const rec = recorder();
+    await e.setTarget(out, rec.target);
+    const fibBefore = fib.length;
+
+    expect(e.markStale(a)).toBe(2);
+    await e.idle();
+    // Nothing withdrawn anywhere: still best, still in the FIB, still advertised.
+    expect(e.locSize('ipv4-unicast')).toBe(2);
+    expect(fib.length).toBe(fibBefore);
+    expect(rec.withdrawn).toEqual([]);
+    expect(e.received(a, 'ipv4-unicast').every((r) => r.stale)).toBe(true);
+    expect(e.counts(a, 'ipv4-unicast').received).toBe(2);
+
+    // The peer is back and resends one route (with new attributes); the other stays stale.
+    e.announce(a, 'ipv4-unicast', attrs([65001, 65009], '192.0.2.1'), { list: [{ prefix: '10.0.0.0/24' }] });
+    await e.idle();
+    expect(e.staleCount(a)).toBe(1);
+    expect(e.received(a, 'ipv4-unicast').find((r) => r.prefix === '10.0.0.0/24')?.stale).toBeUndefined();
+
+    // End-of-RIB: what was not resent is withdrawn.
+    expect(e.purgeStale(a, 'ipv4-unicast')).toBe(1);
+    await e.idle();
+    expect(e.locSize('ipv4-unicast')).toBe(1);
+    expect(rec.withdrawn).toEqual(['10.1.0.0/24']);
+    expect(e.staleCount(a)).toBe(0);
+  });
+});
