@@ -72,7 +72,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...: [ok] once COMMAND succee
 # ---------------------------------------------------------------- teardown
 
 our_pid() { # the pid is alive and is a process this demo started (its command line names $STATE)
-  [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF "$STATE"
+  [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -qF "$STATE/"
 }
 
 down() {
@@ -94,7 +94,7 @@ down() {
     [ ${#pids[@]} = 0 ] || step down "stopped ${#pids[@]} processes (etcd, tartan-node)"
   fi
   local gone=()
-  for n in $(ip netns list | awk '{print $1}' | grep "^$P-" || true); do
+  for n in $(ip netns list | awk '{print $1}' | grep "^$P-" | sort || true); do
     ip netns del "$n"
     gone+=("$n")
   done
@@ -111,6 +111,11 @@ interrupted() {
   # fds 3/4: the script's own stdout/stderr (the signal may land inside a `>/dev/null`).
   { printf '\nInterrupted during bring-up.\n'; down; } >&3 2>&4
   exit 130
+}
+
+incomplete() { # on exit during bring-up (a failed check with TARTAN_DEMO_CHECK=1, or an error)
+  local rc=$?
+  [ $rc = 0 ] || [ $rc = 130 ] || printf '\nThe demo did not come up completely (exit %s). Logs: %s/*/*.log\nRemove it: bash scripts/demo.sh down\n' "$rc" "$STATE" >&4
 }
 
 # ---------------------------------------------------------------- checks
@@ -278,7 +283,7 @@ host() { # host NAME OCTET: a namespace with eth0 on the LAN bridge
 
 start_bg() { # start_bg PIDFILE LOGFILE COMMAND...: detached (own session), pid recorded for `down`
   local pidfile=$1 log=$2; shift 2
-  setsid "$@" >>"$log" 2>&1 < /dev/null &
+  setsid "$@" >>"$log" 2>&1 </dev/null 3>&- 4>&- &
   echo $! > "$pidfile"
 }
 
@@ -362,6 +367,9 @@ up() {
   fi
   exec 3>&1 4>&2
   trap interrupted INT TERM
+  trap incomplete EXIT
+  set -E  # the ERR trap in functions too: name the command that stopped the bring-up
+  trap '[ "$BASHPID" != "$$" ] || step FAIL "bring-up stopped: \`$BASH_COMMAND\` failed (exit $?, scripts/demo.sh line $LINENO)" >&4' ERR
   local t0=$SECONDS
 
   say "[1/9] Installing and building (idempotent)"
@@ -442,7 +450,7 @@ up() {
   ctl apply -f deploy/demo/allow-web-to-db.yaml 2>&1 | indent
   expect_works 10 web-1 db-3 "allowed by allow-web-to-db-icmp (order 10, before deny-web-to-db at 100)"
 
-  trap - INT TERM
+  trap - INT TERM EXIT ERR
   say "Done in $((SECONDS - t0)) s$([ $FAILED = 0 ] || echo ', with failed checks (see [FAIL] above)')"
   explore
 }
