@@ -18,7 +18,17 @@
 #
 # Environment: TARTAN_DEMO_PREFIX (namespace prefix, default ttcl), TARTAN_DEMO_STATE
 # (configs, logs, pids; default /run/tartan-cluster-demo), TARTAN_DEMO_CHECK=1 (exit 1
-# on the first failed check, for CI), TARTAN_DEMO_SKIP_SETUP=1 (skip scripts/setup.sh).
+# on the first failed check, for CI), TARTAN_DEMO_SKIP_SETUP=1 (skip scripts/setup.sh),
+# TARTAN_DEMO_MESH_FIRST=0 (start with the mesh off: see "Why the mesh first" below).
+#
+# Why the mesh first: the nodes start in Calico's node-to-node mesh (Tartan makes
+# it unidirectional: one side connects) and are then migrated to rr-1 in Calico's
+# documented order, which converts every session in place. Starting with the
+# mesh off instead makes each node and rr-1 connect to each other at the same
+# moment, and a Tartan bug then leaves some sessions Established but silent: a
+# connection that loses the race, going down after the other one is Established,
+# makes the speaker withdraw the peer's export target and learned routes
+# (src/bgp/speaker/speaker.ts, `case 'down'`). TARTAN_DEMO_MESH_FIRST=0 shows it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -26,6 +36,7 @@ REPO=$(pwd)
 P=${TARTAN_DEMO_PREFIX:-ttcl}                         # every namespace name starts with "$P-"
 STATE=${TARTAN_DEMO_STATE:-/run/tartan-cluster-demo}  # configs, sockets, logs, pids
 CHECK=${TARTAN_DEMO_CHECK:-0}
+MESH_FIRST=${TARTAN_DEMO_MESH_FIRST:-1}
 ACTION=${1:-up}
 LAN=198.18.210
 ETCD=http://$LAN.10:2379
@@ -397,6 +408,10 @@ up() {
   ctl apply -f deploy/demo/cluster.yaml 2>&1 | indent
   echo "    (BGPConfiguration default: AS 64512, node-to-node mesh on for now; BGPPeer peer-to-rrs: all() → route-reflector == 'true';"
   echo "     IPPool demo-pool: 198.19.0.0/16 in /26 blocks; Profile kns.demo: allow all, as Calico makes for a Kubernetes namespace)"
+  if [ "$MESH_FIRST" != 1 ]; then
+    show "scripts/demo/tartanctl patch bgpconfiguration default -p '{\"spec\":{\"nodeToNodeMeshEnabled\":false}}'   (TARTAN_DEMO_MESH_FIRST=0)"
+    ctl patch bgpconfiguration default -p '{"spec":{"nodeToNodeMeshEnabled":false}}' 2>&1 | indent
+  fi
 
   say "[4/9] Four tartan-nodes in the node-to-node mesh, then rr-1 becomes the route reflector"
   for n in "${ALL_NODES[@]}"; do
@@ -407,18 +422,22 @@ up() {
     step start "tartan-node $n ($LAN.$octet, dataplane $dp), log $STATE/$n/tartan-node.log"
   done
   wait_for 20 "every node registered its Node resource" nodes_registered
-  wait_for 30 "node-to-node mesh: all 6 sessions Established" mesh_up
-  # Calico's documented migration from the mesh to route reflectors: the BGPPeer
-  # (applied above), then the reflector's label and cluster ID, then the mesh
-  # off. Every step converts the existing sessions in place; none is re-opened.
-  echo "  Calico's migration to a route reflector (the BGPPeer peer-to-rrs is already applied):"
+  if [ "$MESH_FIRST" = 1 ]; then
+    wait_for 30 "node-to-node mesh: all 6 sessions Established" mesh_up
+    # Calico's documented migration from the mesh to route reflectors: the BGPPeer
+    # (applied above), then the reflector's label and cluster ID, then the mesh
+    # off. Every step converts the existing sessions in place; none is re-opened.
+    echo "  Calico's migration to a route reflector (the BGPPeer peer-to-rrs is already applied):"
+  fi
   show "scripts/demo/tartanctl label node rr-1 route-reflector=true"
   ctl label node rr-1 route-reflector=true 2>&1 | indent
   show "scripts/demo/tartanctl patch node rr-1 -p '{\"spec\":{\"bgp\":{\"routeReflectorClusterID\":\"$RR_CLUSTER_ID\"}}}'"
   ctl patch node rr-1 -p "{\"spec\":{\"bgp\":{\"routeReflectorClusterID\":\"$RR_CLUSTER_ID\"}}}" 2>&1 | indent
-  wait_for 30 "rr-1 is a route reflector: its 3 sessions, now node specific, stayed Established" rr_ready
-  show "scripts/demo/tartanctl patch bgpconfiguration default -p '{\"spec\":{\"nodeToNodeMeshEnabled\":false}}'"
-  ctl patch bgpconfiguration default -p '{"spec":{"nodeToNodeMeshEnabled":false}}' 2>&1 | indent
+  if [ "$MESH_FIRST" = 1 ]; then
+    wait_for 30 "rr-1 is a route reflector: its 3 sessions, now node specific, stayed Established" rr_ready
+    show "scripts/demo/tartanctl patch bgpconfiguration default -p '{\"spec\":{\"nodeToNodeMeshEnabled\":false}}'"
+    ctl patch bgpconfiguration default -p '{"spec":{"nodeToNodeMeshEnabled":false}}' 2>&1 | indent
+  fi
 
   say "[5/9] Two pods per node: a namespace behind a veth, an address from IPAM, a WorkloadEndpoint"
   for i in 1 2 3; do
@@ -431,6 +450,7 @@ up() {
   wait_for 30 "rr-1: three sessions Established (node-1, node-2, node-3, its route-reflector clients)" established rr-1 3
   for n in "${NODES[@]}"; do wait_for 30 "$n kernel: own block blackholed (203), its 2 pods (202), the 2 other blocks via their nodes (201)" routes_ok "$n"; done
   wait_for 30 "rr-1 kernel: the 3 node blocks via their nodes (201)" rr_routes_ok
+  [ "$MESH_FIRST" != 1 ] || echo "  (SINCE: each session dates from the mesh; the migration to rr-1 kept it open)"
   show_node_status
   show_routes
 
@@ -460,6 +480,6 @@ case "$ACTION" in
   down) down ;;
   status)
     if ip netns list | grep -q "^$P-" && [ -f "$STATE/pods" ]; then status; explore; else echo "The demo is not running (bash scripts/demo.sh to start it)."; fi ;;
-  -h|--help|help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "usage: bash scripts/demo.sh [up|status|down]"; exit 2 ;;
 esac

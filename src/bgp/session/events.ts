@@ -54,7 +54,13 @@ export type ConnectionDirection = 'outgoing' | 'incoming';
 
 /** What a peer reports: its connections' session events, plus peer-level facts. */
 export type PeerEvent = { peer: PeerIdentity } & (
-  | ({ direction: ConnectionDirection } & SessionEvent)
+  /**
+   * A connection's own event. On `down`, `established` says whether that
+   * connection had reached Established: a collision loser or a connection
+   * given up in favour of another never did, and its end does not end the
+   * peer's session.
+   */
+  | ({ direction: ConnectionDirection; established?: boolean } & SessionEvent)
   /** The peer's summary state (the most advanced of its connections) changed. */
   | { type: 'peer-state-change'; from: SessionState; to: SessionState; reason: string }
   /** RFC 4271 §6.8: two connections met; `kept` survives, the other was closed. */

@@ -105,6 +105,8 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
   private sessions: Session[] = [];
   /** Sessions we closed on purpose (collision loser, replaced, stopped): their down is not an error. */
   private readonly retiring = new WeakSet<Session>();
+  /** Connections that reached Established (their `down` ends the peer's session). */
+  private readonly reachedEstablished = new WeakSet<Session>();
   private running = false;
   private errorWaitUntil: number | undefined;
   private summary: SessionState = 'Idle';
@@ -269,7 +271,9 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
   }
 
   private onSessionEvent(session: Session, e: SessionEvent): void {
-    this.emit('event', { peer: this.identity, direction: session.direction, ...e });
+    if (e.type === 'established') this.reachedEstablished.add(session);
+    if (e.type === 'down') this.emit('event', { peer: this.identity, direction: session.direction, established: this.reachedEstablished.has(session), ...e });
+    else this.emit('event', { peer: this.identity, direction: session.direction, ...e });
     switch (e.type) {
       case 'state-change':
         this.refreshSummary(`${session.direction}: ${e.reason}`);

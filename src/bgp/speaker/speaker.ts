@@ -424,6 +424,9 @@ export class Speaker {
         this.onUpdate(entry, e.message);
         break;
       case 'down': {
+        // Only the end of the connection that was Established ends the session: a collision
+        // loser or an abandoned connect attempt says nothing about the routes.
+        if (!e.established) break;
         void this.engine.setTarget(entry.source, undefined);
         const gr = entry.lastNegotiated?.gracefulRestart;
         // RFC 4724 §4.2: the TCP session of a peer that advertised Graceful Restart ended without a

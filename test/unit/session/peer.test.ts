@@ -175,6 +175,8 @@ describe('Peer: connection collisions (RFC 4271 §6.8)', () => {
     establish(inc, open);
     expect(r.peer.state).toBe('Established');
     expect(r.peer.status().connection).toMatchObject({ direction: 'incoming', remotePort: inc.remotePort });
+    // The loser's end is reported as the end of a connection that never was the session.
+    expect(r.events.filter((e) => e.type === 'down').map((e) => 'direction' in e && [e.direction, e.established])).toEqual([['outgoing', false]]);
     // The collision was no error: no error wait, no new outgoing attempt.
     advanceAlive(r, inc, 600_000);
     expect(r.peer.state).toBe('Established');
