@@ -19,16 +19,14 @@
 # Environment: TARTAN_DEMO_PREFIX (namespace prefix, default ttcl), TARTAN_DEMO_STATE
 # (configs, logs, pids; default /run/tartan-cluster-demo), TARTAN_DEMO_CHECK=1 (exit 1
 # on the first failed check, for CI), TARTAN_DEMO_SKIP_SETUP=1 (skip scripts/setup.sh),
-# TARTAN_DEMO_MESH_FIRST=0 (start with the mesh off: see "Why the mesh first" below).
+# TARTAN_DEMO_MESH_FIRST=0 (start with the mesh off and the route reflector from the start).
 #
 # Why the mesh first: the nodes start in Calico's node-to-node mesh (Tartan makes
 # it unidirectional: one side connects) and are then migrated to rr-1 in Calico's
-# documented order, which converts every session in place. Starting with the
-# mesh off instead makes each node and rr-1 connect to each other at the same
-# moment, and a Tartan bug then leaves some sessions Established but silent: a
-# connection that loses the race, going down after the other one is Established,
-# makes the speaker withdraw the peer's export target and learned routes
-# (src/bgp/speaker/speaker.ts, `case 'down'`). TARTAN_DEMO_MESH_FIRST=0 shows it.
+# documented order, which converts every session in place: the SINCE column shows
+# that no session was reset. TARTAN_DEMO_MESH_FIRST=0 builds the route-reflector
+# topology directly instead (each node and rr-1 then connect to each other at the
+# same moment and the collision is resolved per RFC 4271 §6.8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
