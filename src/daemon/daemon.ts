@@ -59,7 +59,7 @@ export class Daemon {
     this.ops = new Operations(
       config,
       {
-        bgp: () => this.speaker?.status(),
+        bgp: () => this.speaker?.metricsSnapshot(),
         fib: () => (this.fib ? [{ table: config.fib.table, counters: this.fib.counters }] : undefined),
         policy: () => this.policySnapshot(),
         ...(this.cluster

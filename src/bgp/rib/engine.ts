@@ -84,6 +84,8 @@ interface Source {
    * them, and the rest purged at End-of-RIB or when the restart time runs out.
    */
   stale: Map<Family, PrefixTable>;
+  /** Prefixes this source withdrew, and withdrawals sent to it as a target (counters, for metrics). */
+  withdrawals: { received: number; sent: number };
 }
 
 interface FamilyState {
@@ -129,7 +131,7 @@ export class RibEngine {
   addSource(info: SourceInfo): number {
     let id = this.sources.indexOf(undefined);
     if (id < 0) id = this.sources.length;
-    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map(), stale: new Map() };
+    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map(), stale: new Map(), withdrawals: { received: 0, sent: 0 } };
     return id;
   }
 
@@ -231,8 +233,14 @@ export class RibEngine {
       this.markDirty(fam, key, len);
       count++;
     });
+    s.withdrawals.received += count;
     this.schedule();
     return count;
+  }
+
+  /** Withdrawals received from and sent to the peer behind source `id`. */
+  withdrawalCounts(id: number): { received: number; sent: number } {
+    return { ...this.source(id).withdrawals };
   }
 
   /**
@@ -739,6 +747,7 @@ export class RibEngine {
   }
 
   private queueWithdraw(s: Source, family: Family, key: Uint32Array, len: number): void {
+    s.withdrawals.sent++;
     let wr = s.pendingWithdraw.get(family);
     if (!wr) {
       wr = new NlriWriter();

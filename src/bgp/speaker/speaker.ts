@@ -37,6 +37,8 @@ interface PeerEntry {
   lastNegotiated?: Negotiated;
   /** Purges stale routes of a restarting peer when its time is up (RFC 4724 §4.2). */
   staleTimer?: NodeJS.Timeout;
+  /** NOTIFICATIONs by direction, code and subcode ("sent:6:2" → count), for metrics. */
+  notifications: Map<string, number>;
 }
 
 /**
@@ -185,7 +187,7 @@ export class Speaker {
       origin: { local: false, ibgp: localAs === pc.asNumber, fromRrClient: pc.routeReflectorClient, peerRouterId: '0.0.0.0', localAs },
       importFilter: compileFilters(this.filtersOf(pc), 'import'),
     });
-    const entry: PeerEntry = { config: pc, peer, source, log, endOfRib: new Set() };
+    const entry: PeerEntry = { config: pc, peer, source, log, endOfRib: new Set(), notifications: new Map() };
 
     peer.on('event', (e) => this.onPeerEvent(entry, e));
     this.peers.set(pc.peerIP, entry);
@@ -443,6 +445,12 @@ export class Speaker {
         if (removed) entry.log.info(`removed ${removed} route(s) learned from the peer`);
         break;
       }
+      case 'notification-sent':
+      case 'notification-received': {
+        const k = `${e.type === 'notification-sent' ? 'sent' : 'received'}:${e.code}:${e.subcode}`;
+        entry.notifications.set(k, (entry.notifications.get(k) ?? 0) + 1);
+        break;
+      }
       case 'route-refresh': {
         // RFC 2918 §4 / RFC 7313: resend the Adj-RIB-Out for the family (we resend all, then End-of-RIB).
         const n = entry.peer.negotiated;
@@ -580,6 +588,26 @@ export class Speaker {
       pid: process.pid,
       startedAt: this.startedAt.toISOString(),
       peers: [...this.peers.values()].map((e) => this.peerStatus(e)),
+    };
+  }
+
+  /** status() plus what only metrics need: NOTIFICATIONs by code and withdrawal counts. */
+  metricsSnapshot(): NodeStatus & { peers: (PeerStatusView & { withdrawals: { received: number; sent: number } })[]; notifications: { peer: string; direction: 'sent' | 'received'; code: number; subcode: number; count: number }[] } {
+    const st = this.status();
+    const byAddress = new Map([...this.peers.values()].map((e) => [e.config.peerIP, e]));
+    const notifications = [...this.peers.values()].flatMap((e) =>
+      [...e.notifications].map(([k, count]) => {
+        const [direction, code, subcode] = k.split(':');
+        return { peer: e.config.peerIP, direction: direction as 'sent' | 'received', code: Number(code), subcode: Number(subcode), count };
+      }),
+    );
+    return {
+      ...st,
+      peers: st.peers.map((p) => {
+        const e = byAddress.get(p.address);
+        return { ...p, withdrawals: e ? this.engine.withdrawalCounts(e.source) : { received: 0, sent: 0 } };
+      }),
+      notifications,
     };
   }
 

@@ -52,12 +52,19 @@ describe('metrics and health of a running node', () => {
     }, { what: 'readiness 200' });
     expect(ready.status).toBe(200);
     expect((await get(t, 'http://127.0.0.1:9099/liveness')).status).toBe(200);
+    await bird.withdraw('10.160.1.0/24');
+    await waitFor(async () => /tartan_bgp_withdrawals_total\{[^}]*direction="in"[^}]*\} 1/.test((await get(t, 'http://127.0.0.1:9091/metrics')).body), {
+      what: 'the withdrawal to be counted',
+    });
     await bird.stop();
     const notReady = await waitFor(async () => {
       const r = await get(t, 'http://127.0.0.1:9099/readiness?detail=true');
       return r.status === 503 ? r : undefined;
     }, { what: 'readiness 503 after the peer went away' });
     expect(notReady.body).toContain(b.addr('ipv4'));
+    // BIRD said goodbye with a Cease: counted by code.
+    const m = (await get(t, 'http://127.0.0.1:9091/metrics')).body;
+    expect(m).toMatch(/tartan_bgp_notifications_total\{[^}]*direction="in"[^}]*code="6"[^}]*\} 1/);
     expect((await get(t, 'http://127.0.0.1:9099/liveness')).status).toBe(200);
   });
 });
