@@ -34,7 +34,7 @@ export interface PeerConfig {
    * see `supports2OctetOnly` on each driver.
    */
   twoOctetOnly?: boolean;
-  /** Graceful restart time to advertise (RFC 4724), seconds; BIRD only. */
+  /** Graceful restart time to advertise (RFC 4724), seconds; BIRD per peer, FRR for the whole instance (the first peer that sets it). */
   gracefulRestartTime?: number;
 }
 

@@ -52,6 +52,10 @@ export function frrConfig(cfg: DaemonConfig, logFile: string): string {
   l.push(' no bgp default ipv4-unicast');
   const cluster = cfg.peers.find((p) => p.clusterId)?.clusterId;
   if (cluster) l.push(` bgp cluster-id ${cluster}`);
+  // FRR closes its sessions without a NOTIFICATION when it stops, which a graceful-restart
+  // helper (RFC 4724) must read as a restart: a short restart time keeps such tests quick.
+  const grTime = cfg.peers.find((p) => p.gracefulRestartTime !== undefined)?.gracefulRestartTime;
+  if (grTime !== undefined) l.push(` bgp graceful-restart restart-time ${grTime}`);
   for (const p of cfg.peers) l.push(...neighborLines(p));
   for (const fam of ['ipv4-unicast', 'ipv6-unicast'] as const) {
     l.push(` address-family ${fam === 'ipv4-unicast' ? 'ipv4' : 'ipv6'} unicast`);

@@ -54,9 +54,11 @@ describe.each(DAEMONS)('Tartan interoperates with %s', (name, start) => {
     const daemonCfg = (asn: number, n: number): DaemonConfig => ({
       asn,
       routerId: n === 1 ? e.addr('ipv4') : i.addr('ipv4'),
+      // FRR ends its sessions without a NOTIFICATION when stopped; Tartan then keeps its routes as a
+      // graceful-restart helper (RFC 4724 §4.2) for the restart time, kept short here.
       peers: [
-        { address: t.addr('ipv4'), asn: AS_T, holdTime: 9 },
-        { address: t.addr('ipv6'), asn: AS_T, holdTime: 9 },
+        { address: t.addr('ipv4'), asn: AS_T, holdTime: 9, gracefulRestartTime: 3 },
+        { address: t.addr('ipv6'), asn: AS_T, holdTime: 9, gracefulRestartTime: 3 },
       ],
       originate: [
         { prefix: `10.9${n + 1}.0.0/24`, communities: [`6509${n + 1}:1`], largeCommunities: [`${asn}:9${n + 1}:1`], med: 10 * n },

@@ -55,7 +55,8 @@ describe('Tartan as route reflector for Tartan, BIRD and FRR clients', () => {
     const cfg = (h: Host, prefix: string): Parameters<typeof startBird>[1] => ({
       asn: AS,
       routerId: h.addr('ipv4'),
-      peers: [{ address: rr.addr('ipv4'), asn: AS, holdTime: 9 }],
+      // FRR stops without a NOTIFICATION, so the reflector keeps its routes for the (short) restart time.
+      peers: [{ address: rr.addr('ipv4'), asn: AS, holdTime: 9, gracefulRestartTime: 3 }],
       originate: [{ prefix }],
     });
     [bird, frr, gobgp] = await Promise.all([startBird(c2, cfg(c2, '10.102.0.0/24')), startFrr(c3, cfg(c3, '10.103.0.0/24')), startGobgp(n, cfg(n, '10.104.0.0/24'))]);
