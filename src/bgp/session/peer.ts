@@ -360,6 +360,13 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
       reason.notification.code === ErrorCode.CEASE &&
       reason.notification.subcode === CeaseSubcode.CONNECTION_COLLISION_RESOLUTION;
     const deliberate = this.retiring.has(session) || reason.kind === 'stopped' || collisionLoss;
+    // RFC 4486 Cease/5: the peer refused this connection for now (e.g. its own error wait).
+    // That is "try later", not an error of ours: retrying on the connect-retry timer, without an
+    // error wait, keeps two peers that refuse each other in turn from backing off forever.
+    const refusedByPeer =
+      reason.kind === 'notification-received' &&
+      reason.notification.code === ErrorCode.CEASE &&
+      reason.notification.subcode === CeaseSubcode.CONNECTION_REJECTED;
     if (!deliberate) {
       this.lastError = { reason, text: describeDownReason(reason), at: this.clock.now() };
     }
@@ -372,7 +379,7 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
       this.refreshSummary(describeDownReason(reason));
       return;
     }
-    if (deliberate || this.errorWaitUntil !== undefined) {
+    if (deliberate || refusedByPeer || this.errorWaitUntil !== undefined) {
       // Nothing left (the winner vanished too): try again on the connect retry time, not at once.
       if (this.errorWaitUntil === undefined) this.scheduleOutgoing(this.config.session.connectRetryTime * 1000);
       this.refreshSummary(describeDownReason(reason));

@@ -302,6 +302,20 @@ describe('Peer: error wait', () => {
     expect(r.connector.attempts).toHaveLength(0);
   });
 
+  it('takes Cease/5 (Connection Rejected) as "try later": retries on the connect-retry time, with no error wait', async () => {
+    const r = rig();
+    r.peer.start();
+    const t = await connectOut(r);
+    t.receive({ type: MessageType.NOTIFICATION, code: 6, subcode: 5, data: Buffer.alloc(0) });
+    expect(r.events.some((e) => e.type === 'error-wait')).toBe(false);
+    // Connect retry (3 s default), not the 5 s error wait: two peers refusing each other in turn still meet.
+    r.clock.advance(2999);
+    expect(r.connector.attempts).toHaveLength(1);
+    r.clock.advance(1);
+    expect(r.connector.attempts).toHaveLength(2);
+    expect(r.peer.status().lastError?.text).toContain('Connection Rejected');
+  });
+
   it('adds up to 20% jitter to the wait, never less than the minimum', async () => {
     const r = rig({}, () => 0.999);
     r.peer.start();
