@@ -9,8 +9,7 @@
  * peers still send are left exactly as they are (no flush and re-add).
  */
 import type { Family } from '../wire/types';
-import type { FibSink } from '../rib/engine';
-import { cidrFromKey } from '../rib/prefix-key';
+import { cidrFromKey, type FibSink } from '../rib';
 import { RouteDriver, NetlinkMonitor, RTPROT_TARTAN_BGP } from '../../netlink';
 import { RouteTable, type ApplyResult, type RouteTarget } from '../../dataplane/routes';
 import type { Logger } from '../../util/log';

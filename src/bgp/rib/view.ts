@@ -1,5 +1,5 @@
 import type { AsPathSegment } from '../wire/types';
-import type { RouteAttributesView, RouteView, RouteTable } from '../../control/types';
+import type { RouteAttributesView } from '../../control/types';
 import { formatCommunity, formatLargeCommunity } from '../policy/communities';
 import type { RouteAttributes } from './route-attributes';
 
@@ -40,11 +40,5 @@ export function attributesView(a: RouteAttributes): RouteAttributesView {
   if (a.originatorId) v.originatorId = a.originatorId;
   if (a.clusterList?.length) v.clusterList = [...a.clusterList];
   if (a.unknown?.length) v.unknown = a.unknown.map((u) => `attr${u.typeCode}: flags 0x${u.flags.toString(16)} ${u.value.toString('hex')}`);
-  return v;
-}
-
-export function routeView(r: { family: string; prefix: string; pathId?: number; attrs: RouteAttributes; since: number }, table: RouteTable, peer: string): RouteView {
-  const v: RouteView = { family: r.family, prefix: r.prefix, table, peer, attributes: attributesView(r.attrs), since: new Date(r.since).toISOString() };
-  if (r.pathId !== undefined) v.pathId = r.pathId;
   return v;
 }

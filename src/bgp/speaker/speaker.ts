@@ -16,10 +16,7 @@ import type { NodeStatus, PeerStatus as PeerStatusView, RouteQuery, RouteView } 
 import { describeCapability, endOfRibFamily, familyOf, Origin, type Family, type PathAttributes, type UpdateMessage } from '../wire';
 import { Peer, Listener, codecOptionsFor, type PeerEvent, type Negotiated, type ListenerEvent } from '../session';
 import type { LocalIdentity } from '../policy/rules';
-import { RibEngine, type FibSink, type NlriInput, type SourceInfo } from '../rib/engine';
-import { addressSortKey, ipv4ToNumber } from '../rib/decision';
-import { attributesView } from '../rib/view';
-import type { RouteAttributes } from '../rib/route-attributes';
+import { RibEngine, addressSortKey, ipv4ToNumber, attributesView, type FibSink, type NlriInput, type RouteAttributes, type SourceInfo } from '../rib';
 import { parseCommunity, parseLargeCommunity } from '../policy/communities';
 import { compileFilters, type NamedBgpFilter } from '../policy/bgp-filter';
 import { parsePrefix } from '../../util/ip';
