@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab, waitFor, type Host, type KernelRoute } from '../harness';
+import { Lab, waitFor, type Host, type KernelRoute, type ProcessHandle } from '../harness';
 import { RouteAgent } from './agent-client';
 
 const BGP = 201;
@@ -57,6 +57,27 @@ function monitorLines(logFile: string, needle: string): string[] {
     .filter((l) => l.includes(needle));
 }
 
+let markers = 0;
+
+/**
+ * `ip monitor route` in the test namespace, returned once it is subscribed:
+ * a marker route (outside the prefixes under test) is added and removed until
+ * the monitor has printed it, instead of sleeping and hoping.
+ */
+async function routeMonitor(name: string): Promise<ProcessHandle> {
+  const mon = host.spawn(['ip', 'monitor', 'route'], { logFile: join(host.dir, `${name}.log`) });
+  await waitFor(
+    async () => {
+      const marker = `198.18.254.${(markers++ % 250) + 1}`;
+      await ip('route', 'add', `${marker}/32`, 'dev', 'lo', 'proto', 'static');
+      await ip('route', 'del', `${marker}/32`, 'dev', 'lo', 'proto', 'static');
+      return monitorLines(mon.logFile, `${marker} `).length > 0;
+    },
+    { what: 'ip monitor to subscribe', timeoutMs: 10_000, intervalMs: 50 },
+  );
+  return mon;
+}
+
 beforeEach(async () => {
   lab = await Lab.create('routes');
   host = await lab.addHost('r1');
@@ -95,8 +116,7 @@ describe('kernel routes in a namespace', () => {
     await openTable({ families: [4] });
     await agent.call('set', { prefix: '198.19.0.1/32', target: { nextHops: [{ gateway: gw1 }] } });
     await agent.call('start');
-    const mon = host.spawn(['ip', 'monitor', 'route'], { logFile: join(host.dir, 'mon-replace.log') });
-    await new Promise((r) => setTimeout(r, 300)); // let ip monitor subscribe
+    const mon = await routeMonitor('mon-replace');
     await agent.call('set', { prefix: '198.19.0.1/32', target: { nextHops: [{ gateway: gw2 }] } });
     // The 2 ms coalesce timer may apply the change before this call arrives: the counters
     // below, not this call's result, say what was done in total.
@@ -105,7 +125,7 @@ describe('kernel routes in a namespace', () => {
     const [route] = await ipRoutes(4, 'proto', String(BGP));
     expect(route).toMatchObject({ dst: '198.19.0.1', gateway: gw2, metric: 1024 });
     await waitFor(() => monitorLines(mon.logFile, '198.19.0.1').length > 0, { what: 'ip monitor to see the replace', timeoutMs: 5000 });
-    expect(monitorLines(mon.logFile, 'Deleted')).toEqual([]);
+    expect(monitorLines(mon.logFile, 'Deleted').filter((l) => l.includes('198.19.0.1'))).toEqual([]);
     expect(await agent.call<Counters>('counters')).toMatchObject({ adds: 1, replaces: 1, deletes: 0 });
   });
 
@@ -114,8 +134,7 @@ describe('kernel routes in a namespace', () => {
     await ip('route', 'add', '198.19.0.2/32', 'via', gw1, 'proto', String(BGP), 'metric', '1024');
     await ip('-6', 'route', 'add', 'fd00:7a7a:ff00::1/128', 'via', gw6a, 'proto', String(BGP), 'metric', '1024');
     await ip('route', 'add', '198.19.0.99/32', 'via', gw1, 'proto', String(BGP), 'metric', '1024'); // stale
-    const mon = host.spawn(['ip', 'monitor', 'route'], { logFile: join(host.dir, 'mon-startup.log') });
-    await new Promise((r) => setTimeout(r, 300));
+    const mon = await routeMonitor('mon-startup');
     await openTable();
     await agent.call('set', { prefix: '198.19.0.1/32', target: { nextHops: [{ gateway: gw1 }] } });
     await agent.call('set', { prefix: '198.19.0.2/32', target: { nextHops: [{ gateway: gw1 }] } });

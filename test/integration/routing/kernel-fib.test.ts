@@ -106,6 +106,18 @@ describe('kernel FIB', () => {
   it('a restart of tartan-node adopts its kernel routes without removing and re-adding them', async () => {
     const monitorLog = `${t.dir}/ip-monitor.log`;
     const monitor = t.spawn(['ip', 'monitor', 'route'], { logFile: monitorLog });
+    // Subscribed before anything happens: add and remove a marker route until the monitor shows it.
+    const { readFileSync } = await import('node:fs');
+    let n = 0;
+    await waitFor(
+      async () => {
+        const marker = `198.18.254.${++n}`;
+        await t.exec(['ip', 'route', 'add', `${marker}/32`, 'dev', 'lo', 'proto', 'static']);
+        await t.exec(['ip', 'route', 'del', `${marker}/32`, 'dev', 'lo', 'proto', 'static']);
+        return readFileSync(monitorLog, 'utf8').includes(`${marker} `);
+      },
+      { what: 'ip monitor to subscribe', intervalMs: 50 },
+    );
     try {
       expect(await tartan.stop()).toBe(0);
       // The routes persist while the daemon is down (BIRD's `persist`, as Calico runs it).
@@ -119,7 +131,6 @@ describe('kernel FIB', () => {
     } finally {
       await monitor.stop();
     }
-    const { readFileSync } = await import('node:fs');
     const events = readFileSync(monitorLog, 'utf8').split('\n').filter((l) => l.includes('10.130.0.0/24') || l.includes('10.131.0.0/24') || l.includes('2001:db8:130::/48'));
     expect(events).toEqual([]);
   });
