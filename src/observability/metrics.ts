@@ -14,7 +14,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { VERSION } from '../version';
-import type { BgpSnapshot, FibSnapshot, SnapshotProviders } from './types';
+import type { BgpSnapshot, FibSnapshot, ObservedPeer, SnapshotProviders } from './types';
 
 export const METRICS_PREFIX = 'tartan_';
 export const DEFAULT_METRICS_PORT = 9091;
@@ -117,49 +117,30 @@ export class TartanMetrics {
         }
       },
     });
-    new Counter({
-      name: 'tartan_bgp_messages_total',
-      help: 'BGP messages per peer and direction',
-      labelNames: ['peer', 'direction'],
-      registers: reg,
-      collect() {
-        const s = bgp();
-        this.reset();
-        for (const p of s?.peers ?? []) {
-          setCounter(this, { peer: p.address, direction: 'in' }, p.messages.received);
-          setCounter(this, { peer: p.address, direction: 'out' }, p.messages.sent);
-        }
-      },
-    });
-    new Counter({
-      name: 'tartan_bgp_updates_total',
-      help: 'BGP UPDATE messages per peer and direction',
-      labelNames: ['peer', 'direction'],
-      registers: reg,
-      collect() {
-        const s = bgp();
-        this.reset();
-        for (const p of s?.peers ?? []) {
-          setCounter(this, { peer: p.address, direction: 'in' }, p.messages.updatesReceived);
-          setCounter(this, { peer: p.address, direction: 'out' }, p.messages.updatesSent);
-        }
-      },
-    });
-    new Counter({
-      name: 'tartan_bgp_withdrawals_total',
-      help: 'Withdrawn prefixes per peer and direction',
-      labelNames: ['peer', 'direction'],
-      registers: reg,
-      collect() {
-        const s = bgp();
-        this.reset();
-        for (const p of s?.peers ?? []) {
-          if (!p.withdrawals) continue;
-          setCounter(this, { peer: p.address, direction: 'in' }, p.withdrawals.received);
-          setCounter(this, { peer: p.address, direction: 'out' }, p.withdrawals.sent);
-        }
-      },
-    });
+    // Three per-peer counters with an in/out direction, read from the same snapshot.
+    const perPeerInOut = (name: string, help: string, pick: (p: ObservedPeer) => { in: number; out: number } | undefined): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['peer', 'direction'],
+        registers: reg,
+        collect() {
+          const s = bgp();
+          this.reset();
+          for (const p of s?.peers ?? []) {
+            const v = pick(p);
+            if (!v) continue;
+            setCounter(this, { peer: p.address, direction: 'in' }, v.in);
+            setCounter(this, { peer: p.address, direction: 'out' }, v.out);
+          }
+        },
+      });
+    };
+    perPeerInOut('tartan_bgp_messages_total', 'BGP messages per peer and direction', (p) => ({ in: p.messages.received, out: p.messages.sent }));
+    perPeerInOut('tartan_bgp_updates_total', 'BGP UPDATE messages per peer and direction', (p) => ({ in: p.messages.updatesReceived, out: p.messages.updatesSent }));
+    perPeerInOut('tartan_bgp_withdrawals_total', 'Withdrawn prefixes per peer and direction', (p) =>
+      p.withdrawals ? { in: p.withdrawals.received, out: p.withdrawals.sent } : undefined,
+    );
     new Counter({
       name: 'tartan_bgp_notifications_total',
       help: 'BGP NOTIFICATION messages per peer, direction and error code/subcode (code "unknown" when the speaker did not say)',

@@ -1,12 +1,9 @@
 import type { SyncEvent } from '../../../src/datastore';
+import { waitFor } from '../harness';
 
-/** Poll until `cond()` holds (no timing assertions: only a generous deadline against hangs). */
+/** Poll until `cond()` holds (the harness's waitFor: a generous deadline against hangs, not a timing assertion). */
 export async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor(cond, { what, timeoutMs, intervalMs: 25 });
 }
 
 /** Collects a syncer's events for assertions. */

@@ -11,6 +11,7 @@
 import { connect } from 'node:net';
 import { Listener, type ListenerEvent, Peer, type PeerConfig, type PeerEvent } from '../../../src/bgp/session';
 import { decodeMessage, DEFAULT_CODEC_OPTIONS, MessageFramer, MessageType, type BgpMessage } from '../../../src/bgp/wire';
+import { waitFor as harnessWaitFor } from '../harness';
 
 interface Speaker {
   peer: Peer;
@@ -27,13 +28,9 @@ afterEach(async () => {
   }
 });
 
-/** Poll until `cond` holds; fail with `what` after `timeoutMs` (a deadline, not an assertion on speed). */
+/** Poll until `cond` holds (the harness's waitFor; a deadline, not an assertion on speed). */
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await harnessWaitFor(cond, { what, timeoutMs, intervalMs: 20 });
 }
 
 async function listen(host: string): Promise<{ listener: Listener; port: number }> {
