@@ -24,13 +24,18 @@ import { selectBest, type Candidate, type DecisionOptions, type SourceSummary } 
 import { NlriWriter } from './nlri-writer';
 import { cidrFromKey, keyFromCidr, readNlri, nlriSize } from './prefix-key';
 import { NONE, PrefixTable } from './prefix-table';
+import { PathIndex } from './path-index';
 import type { RouteAttributes } from './route-attributes';
 import { attributeKey } from './route-attributes';
 
 export const FAMILY_WORDS: Record<Family, 1 | 4> = { 'ipv4-unicast': 1, 'ipv6-unicast': 4 };
 
-/** NLRI as the session delivers them: decoded entries, or wire bytes (the fast path). */
-export type NlriInput = { list: readonly Nlri[] } | { packed: Buffer; addPath: boolean };
+/**
+ * NLRI as the session delivers them: decoded entries, or wire bytes (the fast
+ * path). `addPath`: the entries carry RFC 7911 path identifiers (ADD-PATH
+ * receive was negotiated for this family).
+ */
+export type NlriInput = { list: readonly Nlri[]; addPath?: boolean } | { packed: Buffer; addPath: boolean };
 
 /** A source of routes: a peer, or this node's own originated routes. */
 export interface SourceInfo {
@@ -86,6 +91,8 @@ interface Source {
   stale: Map<Family, PrefixTable>;
   /** Prefixes this source withdrew, and withdrawals sent to it as a target (counters, for metrics). */
   withdrawals: { received: number; sent: number };
+  /** ADD-PATH: path ids this source sent, numbered in the order first seen (for our own path ids). */
+  receivedPathIds?: Map<number, number>;
 }
 
 interface FamilyState {
@@ -111,6 +118,12 @@ export class RibEngine {
   private readonly sliceSize: number;
   private readonly started = Date.now();
   private idleWaiters: (() => void)[] = [];
+  /** The path index of every ADD-PATH Adj-RIB-In (fresh or stale) table. */
+  private readonly pathIndexes = new WeakMap<PrefixTable, PathIndex>();
+  /** Families some established target receives with ADD-PATH (RFC 7911 send). */
+  private addPathOut = new Set<Family>();
+  /** Paths changed since the last export to ADD-PATH targets, with what was exported before. */
+  private readonly pathChanges = new Map<Family, Map<string, PathChange>>();
 
   constructor(private readonly opts: EngineOptions) {
     this.sliceSize = opts.sliceSize ?? 20_000;
@@ -138,6 +151,8 @@ export class RibEngine {
   /** Forget a source: its routes are withdrawn first. */
   removeSource(id: number): void {
     this.clearSource(id);
+    // ADD-PATH targets are told per path, which needs the source: do it before it goes.
+    this.exportPathChanges();
     this.setTarget(id, undefined);
     this.sources[id] = undefined;
   }
@@ -154,12 +169,15 @@ export class RibEngine {
    */
   setTarget(id: number, target: TargetInfo | undefined): Promise<void> {
     const s = this.source(id);
+    // Paths noted so far are diffed against what was exported before this dump.
+    this.exportPathChanges();
     s.target = target;
     // The target's export rules may differ from the last session's.
     this.exportCache.clear();
     s.pending.clear();
     s.pendingWithdraw.clear();
     s.advertisedCount.clear();
+    this.addPathOut = new Set(this.sources.flatMap((x) => (x?.target ? x.target.families.filter((f) => x.target!.codec.addPath.has(f)) : [])));
     if (!target) return Promise.resolve();
     return this.dumpTo(id);
   }
@@ -170,7 +188,8 @@ export class RibEngine {
   announce(id: number, family: Family, attrs: RouteAttributes, nlri: NlriInput): number {
     const s = this.source(id);
     const fam = this.families.get(family)!;
-    const table = this.adjIn(s, family, 'addPath' in nlri ? nlri.addPath : false);
+    const table = this.adjIn(id, family, nlri.addPath ?? false);
+    const noting = this.addPathOut.has(family);
     const verdict = checkImport(attrs, s.info.origin, this.opts.me);
     const stamp = Math.floor((Date.now() - this.started) / 1000) << AUX_SHIFT;
     const filter = s.info.importFilter;
@@ -187,8 +206,9 @@ export class RibEngine {
         const v = filter(family, key, len, subject);
         if (v.decided && !v.accept) bits = REJECTED_BIT | FILTERED_BIT;
       }
+      if (noting) this.notePath(family, id, table, key, len);
       if (stale) {
-        const old = stale.delete(key, len);
+        const old = this.adjDelete(stale, key, len);
         if (old !== NONE) this.attrs.release(old);
       }
       const prevSlot = table.findSlot(key, len);
@@ -196,7 +216,7 @@ export class RibEngine {
         if (table.auxAt(prevSlot) & REJECTED_BIT) rejected--;
         this.attrs.release(table.valueAt(prevSlot));
         table.setAt(prevSlot, attrId, stamp | bits);
-      } else table.set(key, len, attrId, stamp | bits);
+      } else this.adjInsert(table, key, len, attrId, stamp | bits);
       if (bits) rejected++;
       this.markDirty(fam, key, len);
       count++;
@@ -211,14 +231,16 @@ export class RibEngine {
   /** Withdraw prefixes of source `id`; returns how many were present. */
   withdraw(id: number, family: Family, nlri: NlriInput): number {
     const s = this.source(id);
-    const table = s.adjIn.get(family) ?? this.adjIn(s, family, false);
+    const table = s.adjIn.get(family) ?? this.adjIn(id, family, nlri.addPath ?? false);
     const stale = s.stale.get(family);
     const fam = this.families.get(family)!;
+    const noting = this.addPathOut.has(family);
     const key = new Uint32Array(table.stride);
     let count = 0;
     this.forEachKey(family, nlri, key, (len) => {
+      if (noting) this.notePath(family, id, table, key, len);
       if (stale) {
-        const old = stale.delete(key, len);
+        const old = this.adjDelete(stale, key, len);
         if (old !== NONE) {
           this.attrs.release(old);
           this.markDirty(fam, key, len);
@@ -226,7 +248,7 @@ export class RibEngine {
         }
       }
       const aux = table.aux(key, len);
-      const prev = table.delete(key, len);
+      const prev = this.adjDelete(table, key, len);
       if (prev === NONE) return;
       if (aux & REJECTED_BIT) s.rejected.set(family, (s.rejected.get(family) ?? 1) - 1);
       this.attrs.release(prev);
@@ -253,13 +275,13 @@ export class RibEngine {
     this.purgeStale(id);
     let kept = 0;
     for (const [family, table] of s.adjIn) {
-      const stale = new PrefixTable({ addressWords: table.addressWords });
+      const stale = this.newAdjTable(family, table.addPath);
       table.forEach((key, len, attrId, aux) => {
         if (aux & REJECTED_BIT) {
           this.attrs.release(attrId);
           return;
         }
-        stale.set(key, len, attrId, aux);
+        this.adjInsert(stale, key, len, attrId, aux);
         kept++;
       });
       if (stale.size > 0) s.stale.set(family, stale);
@@ -276,6 +298,10 @@ export class RibEngine {
     for (const [f, table] of [...s.stale]) {
       if (family && f !== family) continue;
       const fam = this.families.get(f)!;
+      const noting = this.addPathOut.has(f);
+      table.forEach((key, len) => {
+        if (noting) this.notePath(f, id, table, key, len);
+      });
       table.forEach((key, len, attrId) => {
         this.attrs.release(attrId);
         this.markDirty(fam, key, len);
@@ -300,12 +326,14 @@ export class RibEngine {
     let n = this.purgeStale(id);
     for (const [family, table] of s.adjIn) {
       const fam = this.families.get(family)!;
+      if (this.addPathOut.has(family)) table.forEach((key, len) => this.notePath(family, id, table, key, len));
       table.forEach((key, len, attrId) => {
         this.attrs.release(attrId);
         this.markDirty(fam, key, len);
         n++;
       });
       table.clear();
+      this.pathIndexes.get(table)?.clear();
     }
     s.rejected.clear();
     this.schedule();
@@ -337,6 +365,7 @@ export class RibEngine {
           if (v.decided && !v.accept) bits = REJECTED_BIT | FILTERED_BIT;
         }
         if (bits === (aux & (REJECTED_BIT | FILTERED_BIT))) return;
+        if (this.addPathOut.has(family)) this.notePath(family, id, table, key, len);
         // Same key: set() overwrites in place, so the walk is not disturbed.
         table.set(key, len, attrId, (aux & ~(REJECTED_BIT | FILTERED_BIT)) | bits);
         delta += (bits & REJECTED_BIT) - (aux & REJECTED_BIT);
@@ -358,6 +387,10 @@ export class RibEngine {
     if (!target) return;
     const old = target.exportFilter;
     for (const family of target.families) {
+      if (target.codec.addPath.has(family)) {
+        this.reexportPaths(id, s, family, old ?? null, filter ?? null);
+        continue;
+      }
       const fam = this.families.get(family)!;
       const before: (ExportDecision | undefined)[] = [];
       fam.loc.forEach((key, len, attrId, aux) => {
@@ -383,6 +416,22 @@ export class RibEngine {
     }
     target.exportFilter = filter;
     this.schedule();
+  }
+
+  /** setExportFilter for an ADD-PATH family: compare every path's export under both filters. */
+  private reexportPaths(id: number, s: Source, family: Family, old: CompiledFilter | null, filter: CompiledFilter | null): void {
+    const before: (ExportDecision | undefined)[] = [];
+    this.forEachPath(family, (from, key, len, attrId) => {
+      before.push(from === id ? undefined : this.exportFor(attrId, from, id, family, key, len, old));
+    });
+    this.exportCache.clear();
+    let i = 0;
+    this.forEachPath(family, (from, key, len, attrId, pathId) => {
+      const was = before[i++];
+      if (from === id) return;
+      this.queuePathDiff(s, family, was, this.exportFor(attrId, from, id, family, key, len, filter), key, len, pathId);
+    });
+    this.exportCache.clear();
   }
 
   // --- queries ----------------------------------------------------------------
@@ -459,11 +508,22 @@ export class RibEngine {
   }
 
   /** What source `id`'s target would be sent now: the export of every Loc-RIB route (computed, not stored). */
-  advertised(id: number, family: Family, prefix?: string): { prefix: string; attributes: PathAttributes; nextHop: string }[] {
+  advertised(id: number, family: Family, prefix?: string): { prefix: string; pathId?: number; attributes: PathAttributes; nextHop: string }[] {
     const s = this.source(id);
     if (!s.target || !s.target.families.includes(family)) return [];
     const fam = this.families.get(family)!;
-    const out: { prefix: string; attributes: PathAttributes; nextHop: string }[] = [];
+    const out: { prefix: string; pathId?: number; attributes: PathAttributes; nextHop: string }[] = [];
+    if (s.target.codec.addPath.has(family)) {
+      this.forEachPath(family, (from, key, len, attrId, pathId) => {
+        if (from === id) return;
+        const cidr = cidrFromKey(key, len, fam.words);
+        if (prefix && cidr !== prefix) return;
+        const v = this.exportFor(attrId, from, id, family, key, len);
+        if (v.send) out.push({ prefix: cidr, pathId, attributes: v.attributes, nextHop: v.nextHop });
+      });
+      this.exportCache.clear();
+      return out;
+    }
     fam.loc.forEach((key, len, attrId, aux) => {
       const cidr = cidrFromKey(key, len, fam.words);
       if (prefix && cidr !== prefix) return;
@@ -481,7 +541,7 @@ export class RibEngine {
 
   /** Resolves when every queued change has been decided and sent. */
   idle(): Promise<void> {
-    if (!this.scheduled && !this.flushing && this.totalDirty() === 0 && !this.hasPendingOutput()) return Promise.resolve();
+    if (!this.scheduled && !this.flushing && this.totalDirty() === 0 && this.pathChanges.size === 0 && !this.hasPendingOutput()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -493,16 +553,44 @@ export class RibEngine {
     return s;
   }
 
-  private adjIn(s: Source, family: Family, addPath: boolean): PrefixTable {
-    // ADD-PATH receive (RFC 7911) needs candidates per path id; the speaker does
-    // not offer it yet, so a peer cannot send path ids.
-    if (addPath) throw new Error('ADD-PATH receive is not supported by the RIB yet');
+  /**
+   * Source `id`'s Adj-RIB-In for `family`, keyed by (prefix, path id) when
+   * the session negotiated ADD-PATH receive (RFC 7911). A new session that
+   * negotiated otherwise than the last starts a table of the new kind; stale
+   * routes kept in the old kind are withdrawn, as they could not be matched.
+   */
+  private adjIn(id: number, family: Family, addPath: boolean): PrefixTable {
+    const s = this.source(id);
     let t = s.adjIn.get(family);
+    if (t && t.addPath !== addPath) {
+      if (t.size > 0) throw new Error(`source ${s.info.name} switched ADD-PATH for ${family} within a session`);
+      t = undefined;
+    }
     if (!t) {
-      t = new PrefixTable({ addressWords: FAMILY_WORDS[family] });
+      if ((s.stale.get(family)?.addPath ?? addPath) !== addPath) this.purgeStale(id, family);
+      t = this.newAdjTable(family, addPath);
       s.adjIn.set(family, t);
     }
     return t;
+  }
+
+  private newAdjTable(family: Family, addPath: boolean): PrefixTable {
+    const t = new PrefixTable({ addressWords: FAMILY_WORDS[family], addPath });
+    if (addPath) this.pathIndexes.set(t, new PathIndex(FAMILY_WORDS[family]));
+    return t;
+  }
+
+  /** Insert a new entry into an Adj-RIB-In table, keeping its path index. */
+  private adjInsert(table: PrefixTable, key: Uint32Array, len: number, value: number, aux: number): void {
+    table.set(key, len, value, aux);
+    if (table.addPath) this.pathIndexes.get(table)!.add(key, len, key[table.addressWords]!);
+  }
+
+  /** Remove an entry from an Adj-RIB-In table, keeping its path index; returns the value or NONE. */
+  private adjDelete(table: PrefixTable, key: Uint32Array, len: number): number {
+    const prev = table.delete(key, len);
+    if (prev !== NONE && table.addPath) this.pathIndexes.get(table)!.remove(key, len, key[table.addressWords]!);
+    return prev;
   }
 
   private forEachKey(family: Family, nlri: NlriInput, key: Uint32Array, cb: (len: number) => void): void {
@@ -561,7 +649,7 @@ export class RibEngine {
       if (!this.flushing) {
         this.flushing = this.runBatches().catch((err: unknown) => this.opts.onError?.(err)).finally(() => {
           this.flushing = undefined;
-          if (this.totalDirty() > 0 || this.hasPendingOutput()) this.schedule();
+          if (this.totalDirty() > 0 || this.pathChanges.size > 0 || this.hasPendingOutput()) this.schedule();
           else for (const w of this.idleWaiters.splice(0)) w();
         });
       }
@@ -576,6 +664,7 @@ export class RibEngine {
         if (fam.dirtyCount === 0) continue;
         did += this.decideSlice(family, fam);
       }
+      this.exportPathChanges();
       // Also flushes output queued outside a decision (a changed export filter).
       await this.flushOutput();
       if (did === 0) return;
@@ -587,6 +676,7 @@ export class RibEngine {
   private candCount = 0;
   private readonly candSource: number[] = [];
   private readonly candAttr: number[] = [];
+  private readonly candPath: number[] = [];
   private static readonly SINGLE: { best: number; multipath: number[] } = { best: 0, multipath: [0] };
 
   private decideSlice(family: Family, fam: FamilyState): number {
@@ -605,24 +695,50 @@ export class RibEngine {
     return n;
   }
 
+  /**
+   * Collect the candidates for one prefix from every source: its route, or
+   * with ADD-PATH every path it sent. A route received again after a restart
+   * replaced its stale copy (announce), so fresh and stale never overlap.
+   */
   private gather(family: Family, key: Uint32Array, len: number): void {
-    let n = 0;
+    this.candCount = 0;
     for (let id = 0; id < this.sources.length; id++) {
       const s = this.sources[id];
       if (!s) continue;
-      let table = s.adjIn.get(family);
-      let slot = table && table.size > 0 ? table.findSlot(key, len) : -1;
-      if (slot < 0 && s.stale.size > 0) {
-        // A restarting peer's route it has not sent again yet (RFC 4724 §4.2).
-        table = s.stale.get(family);
-        slot = table ? table.findSlot(key, len) : -1;
+      const table = s.adjIn.get(family);
+      if (table && table.size > 0) this.gatherFrom(id, table, key, len);
+      // A restarting peer's routes it has not sent again yet (RFC 4724 §4.2).
+      if (s.stale.size > 0) {
+        const stale = s.stale.get(family);
+        if (stale) this.gatherFrom(id, stale, key, len);
       }
-      if (slot < 0 || table!.auxAt(slot) & REJECTED_BIT) continue;
-      this.candSource[n] = id;
-      this.candAttr[n] = table!.valueAt(slot);
-      n++;
     }
-    this.candCount = n;
+  }
+
+  private readonly pathKey = new Uint32Array(5);
+
+  private gatherFrom(id: number, table: PrefixTable, key: Uint32Array, len: number): void {
+    if (!table.addPath) {
+      const slot = table.findSlot(key, len);
+      if (slot >= 0) this.addCandidate(id, table, slot, 0);
+      return;
+    }
+    const words = table.addressWords;
+    const k = this.pathKey;
+    for (let w = 0; w < words; w++) k[w] = key[w]!;
+    for (const pathId of this.pathIndexes.get(table)!.paths(key, len)) {
+      k[words] = pathId;
+      const slot = table.findSlot(k, len);
+      if (slot >= 0) this.addCandidate(id, table, slot, pathId);
+    }
+  }
+
+  private addCandidate(id: number, table: PrefixTable, slot: number, pathId: number): void {
+    if (table.auxAt(slot) & REJECTED_BIT) return;
+    const n = this.candCount++;
+    this.candSource[n] = id;
+    this.candAttr[n] = table.valueAt(slot);
+    this.candPath[n] = pathId;
   }
 
   /** The decision over the gathered candidates; one candidate needs no comparison. */
@@ -718,6 +834,8 @@ export class RibEngine {
     for (let t = 0; t < this.sources.length; t++) {
       const s = this.sources[t];
       if (!s?.target || !s.target.families.includes(family)) continue;
+      // ADD-PATH targets get every path, per path (exportPathChanges), not the best.
+      if (s.target.codec.addPath.has(family)) continue;
       const now = newAttr >= 0 && newSource !== t ? this.exportFor(newAttr, newSource, t, family, key, len) : undefined;
       if (now?.send) {
         this.queueAnnounce(s, family, now, key, len);
@@ -737,23 +855,128 @@ export class RibEngine {
     s.advertisedCount.set(family, (s.advertisedCount.get(family) ?? 0) + delta);
   }
 
-  private queueAnnounce(s: Source, family: Family, d: ExportDecision & { send: true }, key: Uint32Array, len: number): void {
+  private queueAnnounce(s: Source, family: Family, d: ExportDecision & { send: true }, key: Uint32Array, len: number, pathId?: number): void {
     let g = s.pending.get(`${family}|${d.key}`);
     if (!g) {
       g = { family, attributes: d.attributes, nextHop: d.nextHop, nlri: new NlriWriter() };
       s.pending.set(`${family}|${d.key}`, g);
     }
-    g.nlri.append(key, len);
+    g.nlri.append(key, len, pathId);
   }
 
-  private queueWithdraw(s: Source, family: Family, key: Uint32Array, len: number): void {
+  private queueWithdraw(s: Source, family: Family, key: Uint32Array, len: number, pathId?: number): void {
     s.withdrawals.sent++;
     let wr = s.pendingWithdraw.get(family);
     if (!wr) {
       wr = new NlriWriter();
       s.pendingWithdraw.set(family, wr);
     }
-    wr.append(key, len);
+    wr.append(key, len, pathId);
+  }
+
+  // --- ADD-PATH export (RFC 7911) -------------------------------------------------
+  //
+  // A target that negotiated ADD-PATH send for a family gets every path of
+  // every prefix that its export rules pass, not only the best (like BIRD's
+  // `add paths tx` and FRR's addpath-tx-all-paths), so a route reflector's
+  // clients learn all paths. Exports are driven by path changes, not by
+  // decisions: each changed path is noted (with what it was before) as it
+  // changes, and after the batch its old and new exports are compared.
+
+  /**
+   * Note that a path of source `id` is about to change, remembering (once
+   * per batch) the attribute set it had: `key` is in `table`'s layout.
+   */
+  private notePath(family: Family, id: number, table: PrefixTable, key: Uint32Array, len: number): void {
+    let byPath = this.pathChanges.get(family);
+    if (!byPath) {
+      byPath = new Map();
+      this.pathChanges.set(family, byPath);
+    }
+    let k = `${id}|${len}`;
+    for (let w = 0; w < table.stride; w++) k += `|${key[w]!}`;
+    if (byPath.has(k)) return;
+    const orig = this.effectiveAttr(this.source(id), family, key, len);
+    if (orig !== NONE) this.attrs.retain(orig);
+    byPath.set(k, { source: id, key: key.slice(0, table.stride), len, addPath: table.addPath, pathId: table.addPath ? key[table.addressWords]! : 0, orig });
+  }
+
+  /** The attribute set a path of source `s` is a candidate with now (fresh, else stale), or NONE. */
+  private effectiveAttr(s: Source, family: Family, key: Uint32Array, len: number): number {
+    for (const table of [s.adjIn.get(family), s.stale.get(family)]) {
+      if (!table) continue;
+      const slot = table.findSlot(key, len);
+      if (slot >= 0) return table.auxAt(slot) & REJECTED_BIT ? NONE : table.valueAt(slot);
+    }
+    return NONE;
+  }
+
+  /** Send ADD-PATH targets the difference each noted path makes. */
+  private exportPathChanges(): void {
+    if (this.pathChanges.size === 0) return;
+    // Taken first, so a failure cannot leave changes behind to be retried forever.
+    const changes = [...this.pathChanges];
+    this.pathChanges.clear();
+    for (const [family, byPath] of changes) {
+      const targets: number[] = [];
+      this.sources.forEach((x, t) => {
+        if (x?.target && x.target.families.includes(family) && x.target.codec.addPath.has(family)) targets.push(t);
+      });
+      for (const c of byPath.values()) {
+        const s = this.sources[c.source];
+        const cur = s ? this.effectiveAttr(s, family, c.key, c.len) : NONE;
+        if (s && cur !== c.orig) {
+          const pathId = this.localPathId(c.source, s, c.pathId, c.addPath);
+          for (const t of targets) {
+            if (t === c.source) continue;
+            const was = c.orig !== NONE ? this.exportFor(c.orig, c.source, t, family, c.key, c.len) : undefined;
+            const now = cur !== NONE ? this.exportFor(cur, c.source, t, family, c.key, c.len) : undefined;
+            this.queuePathDiff(this.sources[t]!, family, was, now, c.key, c.len, pathId);
+          }
+        }
+        if (c.orig !== NONE) this.attrs.release(c.orig);
+      }
+    }
+  }
+
+  private queuePathDiff(ts: Source, family: Family, was: ExportDecision | undefined, now: ExportDecision | undefined, key: Uint32Array, len: number, pathId: number): void {
+    if (now?.send) {
+      if (!was?.send || was.key !== now.key) this.queueAnnounce(ts, family, now, key, len, pathId);
+      if (!was?.send) this.countAdvertised(ts, family, 1);
+    } else if (was?.send) {
+      this.queueWithdraw(ts, family, key, len, pathId);
+      this.countAdvertised(ts, family, -1);
+    }
+  }
+
+  /** Every candidate path of `family` (fresh and stale, not rejected), with the path id we send it under. */
+  private forEachPath(family: Family, cb: (from: number, key: Uint32Array, len: number, attrId: number, pathId: number) => void): void {
+    this.sources.forEach((s, from) => {
+      if (!s) return;
+      for (const table of [s.adjIn.get(family), s.stale.get(family)]) {
+        table?.forEach((key, len, attrId, aux) => {
+          if (aux & REJECTED_BIT) return;
+          cb(from, key, len, attrId, this.localPathId(from, s, table.addPath ? key[table.addressWords]! : 0, table.addPath));
+        });
+      }
+    });
+  }
+
+  /**
+   * The path id we send a path under: the source's number for a source
+   * without ADD-PATH (one path per prefix), and for an ADD-PATH source its
+   * number plus the order in which we first saw the peer's own path id, so
+   * ids stay unique across sources and stable while the path lives.
+   */
+  private localPathId(id: number, s: Source, received: number, addPath: boolean): number {
+    if (!addPath) return id + 1;
+    const seen = (s.receivedPathIds ??= new Map());
+    let n = seen.get(received);
+    if (n === undefined) {
+      n = seen.size + 1;
+      seen.set(received, n);
+    }
+    return ((n << 16) | ((id + 1) & 0xffff)) >>> 0;
   }
 
   /** Encode and send what each target has pending. */
@@ -784,8 +1007,7 @@ export class RibEngine {
     for (const family of target.families) {
       const fam = this.families.get(family)!;
       const groups = new Map<string, { attributes: PathAttributes; nextHop: string; nlri: NlriWriter }>();
-      fam.loc.forEach((key, len, attrId, aux) => {
-        const from = aux & ~MULTIPATH_BIT;
+      const add = (from: number, key: Uint32Array, len: number, attrId: number, pathId?: number): void => {
         if (from === id || !this.sources[from]) return;
         const v = this.exportFor(attrId, from, id, family, key, len);
         if (!v.send) return;
@@ -794,15 +1016,28 @@ export class RibEngine {
           g = { attributes: v.attributes, nextHop: v.nextHop, nlri: new NlriWriter() };
           groups.set(v.key, g);
         }
-        g.nlri.append(key, len);
+        g.nlri.append(key, len, pathId);
         this.countAdvertised(s, family, 1);
-      });
+      };
+      if (target.codec.addPath.has(family)) this.forEachPath(family, add);
+      else fam.loc.forEach((key, len, attrId, aux) => add(aux & ~MULTIPATH_BIT, key, len, attrId));
       this.exportCache.clear();
       for (const g of groups.values()) buffers.push(...encodePackedAnnouncements(family, g.attributes, g.nextHop, g.nlri.bytes(), target.codec));
       buffers.push(encodeEndOfRib(family, target.codec));
     }
     await target.send(buffers);
   }
+}
+
+interface PathChange {
+  source: number;
+  /** The path's key in its Adj-RIB-In layout (with the peer's path id when `addPath`). */
+  key: Uint32Array;
+  len: number;
+  addPath: boolean;
+  pathId: number;
+  /** The attribute set the path was a candidate with before the batch (retained), or NONE. */
+  orig: number;
 }
 
 type BgpFilterOperationLike = Parameters<typeof applyOperations>[1][number];

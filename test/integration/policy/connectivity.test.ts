@@ -6,10 +6,21 @@
  *
  *   n1: a (prod, app=web, port http=8080), b (prod, role=fe), c (dev, role=fe)
  *   n2: d (prod, role=fe), e (dev, app=db); n2 also serves TCP 5000 itself
+ *   n1 ══ nx0 ══ n2: a real tartan-node on each node, iBGP over nx0, each
+ *   originating its node's pod /24; cross-node pod traffic follows the BGP
+ *   routes the speakers put in the kernels (protocol 201), no static routes.
+ *
+ * Every check() first asserts the BGP state (both sessions Established, each
+ * kernel's route to the other node's pods is the protocol-201 one), so no
+ * case can pass over some other route.
  */
-import type { PolicyDataplane, PolicyInput, WorkloadEndpoint } from '../../../src/dataplane/policy';
+import { FELIX_FAILSAFE_IN, FELIX_FAILSAFE_OUT, type PolicyDataplane, type PolicyInput, type WorkloadEndpoint } from '../../../src/dataplane/policy';
+import { waitFor } from '../harness/wait-for';
+import { nsRun } from '../harness/netns';
+import type { KernelRoute } from '../harness/host';
+import type { TartanNode } from '../tartan/tartan-node';
 import { allow, clusterInput, gnp, np, wep } from './fixtures';
-import { PolicyLab, type NodeNs, type Pod } from './topo';
+import { PolicyLab, podCidr, type NodeNs, type Pod } from './topo';
 
 const PORTS = [80, 1500, 3000, 8080];
 
@@ -26,7 +37,42 @@ describe('policy connectivity matrix (two nodes, real traffic)', () => {
   let n1: NodeNs;
   let n2: NodeNs;
   const dps = new Map<string, PolicyDataplane>();
+  const speakers = new Map<string, TartanNode>();
   let weps: WorkloadEndpoint[] = [];
+
+  const other = (n: NodeNs): NodeNs => (n === n1 ? n2 : n1);
+
+  /** A node's whole main IPv4 table, one line per route, protocol numeric ("3" = boot, i.e. `ip route add`). */
+  async function routeTable(n: NodeNs): Promise<string[]> {
+    const out = (await nsRun(n.ns, ['ip', '-N', '-j', '-4', 'route', 'show', 'table', 'main'])).stdout;
+    const routes = out.trim() ? (JSON.parse(out) as KernelRoute[]) : [];
+    return routes
+      .map((r) => [r.type && r.type !== 'unicast' ? r.type : '', r.dst, r.gateway ? `via ${r.gateway}` : '', r.dev ? `dev ${r.dev}` : '', `proto ${r.protocol ?? '3'}`].filter(Boolean).join(' '))
+      .sort();
+  }
+
+  /** What each node's kernel must hold: its pods' /32s (to their veths), the connected /30, and the other node's pod /24 from BGP only. */
+  function wantTable(n: NodeNs): string[] {
+    const o = other(n);
+    return [
+      ...[...lab.pods.values()].filter((p) => p.node === n).map((p) => `${p.ip} dev ${p.iface} proto 3`),
+      `${podCidr(o)} via ${o.linkIp} dev nx0 proto 201`,
+      '198.19.0.0/30 dev nx0 proto 2',
+    ].sort();
+  }
+
+  /** Per node: session state and the kernel's routing table, for one toEqual. */
+  async function bgpState(): Promise<Record<string, { session: string; routes: string[] }>> {
+    const out: Record<string, { session: string; routes: string[] }> = {};
+    for (const n of [n1, n2]) {
+      out[n.name] = { session: await speakers.get(n.name)!.peerState(other(n).linkIp!), routes: await routeTable(n) };
+    }
+    return out;
+  }
+  const wantState = (): Record<string, { session: string; routes: string[] }> => ({
+    n1: { session: 'Established', routes: wantTable(n1) },
+    n2: { session: 'Established', routes: wantTable(n2) },
+  });
 
   beforeAll(async () => {
     lab = await PolicyLab.create();
@@ -46,8 +92,23 @@ describe('policy connectivity matrix (two nodes, real traffic)', () => {
       weps.push(wep(p, m));
     }
     await lab.startEcho(n2.ns, [5000]);
-    dps.set('n1', lab.dataplane(n1));
-    dps.set('n2', lab.dataplane(n2));
+    // Inter-node routes: only BGP. Speakers start together; each waits for the other's pod CIDR in its kernel.
+    const started = await Promise.all([lab.startSpeaker(n1, [n2]), lab.startSpeaker(n2, [n1])]);
+    for (const sp of started) speakers.set(sp.host.name, sp);
+    for (const n of [n1, n2]) {
+      const sp = speakers.get(n.name)!;
+      await sp.waitEstablished(other(n).linkIp!);
+      await waitFor(async () => (await routeTable(n)).includes(`${podCidr(other(n))} via ${other(n).linkIp} dev nx0 proto 201`), {
+        what: `${n.name}: BGP route to ${podCidr(other(n))} in the kernel`,
+        timeoutMs: 20_000,
+      }).catch((e: Error) => {
+        throw new Error(`${e.message}\n--- ${n.name} tartan-node log ---\n${sp.logTail(40)}`);
+      });
+    }
+    // Felix's default failsafe ports (they include BGP, tcp:179) keep the sessions up under host-endpoint policy.
+    const config = { failsafeInbound: FELIX_FAILSAFE_IN, failsafeOutbound: FELIX_FAILSAFE_OUT };
+    dps.set('n1', lab.dataplane(n1, { config }));
+    dps.set('n2', lab.dataplane(n2, { config }));
   });
 
   afterAll(async () => {
@@ -65,6 +126,7 @@ describe('policy connectivity matrix (two nodes, real traffic)', () => {
 
   /** Runs every case and compares the whole table at once (a failure shows all mismatches). */
   async function check(cases: Case[]): Promise<void> {
+    expect(await bgpState()).toEqual(wantState());
     const got: string[] = [];
     const want: string[] = [];
     for (const c of cases) {
@@ -75,6 +137,23 @@ describe('policy connectivity matrix (two nodes, real traffic)', () => {
     }
     expect(got).toEqual(want);
   }
+
+  test('inter-node pod routes are the BGP speakers\' (protocol 201), learned from the other node; no static ones', async () => {
+    for (const n of [n1, n2]) {
+      const o = other(n);
+      // Exactly the other node's pod CIDR, via the other node, from tartan-node's kernel FIB.
+      expect((await lab.exec(n.ns, ['ip', '-4', 'route', 'show', 'proto', '201'])).trim()).toBe(`${podCidr(o)} via ${o.linkIp} dev nx0 metric 32`);
+      // The whole table: nothing else could carry pod traffic between the nodes.
+      expect(await routeTable(n)).toEqual(wantTable(n));
+      // The speaker learned it over the session from the other node, as the best path, next hop that node.
+      const learned = (await speakers.get(n.name)!.routes({ table: 'in', prefix: podCidr(o) })).filter((r) => r.prefix === podCidr(o));
+      expect(learned).toEqual([expect.objectContaining({ peer: o.linkIp, best: true })]);
+      expect(learned[0]!.attributes.nextHop).toEqual([o.linkIp]);
+      // And the forwarding decision for a pod over there uses it.
+      const pod = [...lab.pods.values()].find((p) => p.node === o)!;
+      expect((await lab.exec(n.ns, ['ip', 'route', 'get', pod.ip])).split('\n')[0]).toMatch(new RegExp(`^${pod.ip.replace(/\./g, '\\.')} via ${o.linkIp!.replace(/\./g, '\\.')} dev nx0 `));
+    }
+  });
 
   test('default allow through the namespace profile (same node and cross node)', async () => {
     await applyAll();

@@ -3,9 +3,12 @@
  * test creates and deletes:
  *
  *   pod ns (eth0, /32) ══veth══ node ns (tt<pod>, proxy-ARP-style static neigh, /32 route)
- *   node n1 ══ nx0 (198.19.0.1/30 ↔ .2) ══ node n2, static routes for the other node's pods
+ *   node n1 ══ nx0 (198.19.0.1/30 ↔ .2) ══ node n2, no routes of its own: startSpeaker()
+ *   runs a real tartan-node (dist/) in each node namespace, originating the node's
+ *   pod CIDR over iBGP, and the other node's pod CIDR reaches the kernel as a BGP
+ *   route (protocol 201), as BIRD/confd do it for Calico's IPAM blocks
  *
- * Pod addresses: 198.18.<10*node>.x. As Calico, a pod's default route points
+ * Pod addresses: 198.18.<10*node>.x (podCidr()). As Calico, a pod's default route points
  * at 169.254.1.1, resolved to the fixed MAC the host side of every veth
  * carries (ee:ee:ee:ee:ee:ee). Names use the harness scheme (tt<pid36>_<n>-role)
  * so the harness's stale-lab cleanup recognises leftovers of a dead run.
@@ -14,7 +17,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../harness/exec';
+import { run, type ProcessHandle } from '../harness/exec';
+import { Host } from '../harness/host';
+import { startTartan, type TartanNode, type TartanPeer } from '../tartan/tartan-node';
 import { addNamespace, deleteNamespace, ipIn, newRunId, nsRun, sysctl } from '../harness/netns';
 import { cleanupStale, processStartTime, removeState, STATE_ROOT, writeState } from '../harness/stale';
 import { PolicyDataplane, processRunner, type PolicyDataplaneOptions } from '../../../src/dataplane/policy';
@@ -22,6 +27,13 @@ import { ECHO_SERVER, HOLD_CLIENT, PROBE } from './scripts';
 
 export const WL_PREFIX = 'tt';
 const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
+/** The nodes' AS: one AS for the cluster, iBGP between nodes (Calico's default node-to-node mesh). */
+export const NODE_AS = 64512;
+
+/** A node's pod CIDR (its IPAM block in Calico terms): 198.18.<10*index>.0/24. */
+export function podCidr(node: NodeNs): string {
+  return `198.18.${node.index * 10}.0/24`;
+}
 
 export interface NodeNs {
   name: string;
@@ -44,6 +56,8 @@ export class PolicyLab {
   readonly pods = new Map<string, Pod>();
   private readonly namespaces: string[] = [];
   private readonly procs: ChildProcessWithoutNullStreams[] = [];
+  /** Daemons started through a harness Host (tartan-node), stopped gracefully by destroy(). */
+  private readonly handles: ProcessHandle[] = [];
   /** Scratch directory of this lab (removed by destroy). */
   readonly dir: string;
 
@@ -64,7 +78,7 @@ export class PolicyLab {
       pid: process.pid,
       pidStartTime: processStartTime(process.pid),
       namespaces: this.namespaces,
-      spawnedPids: this.procs.map((p) => p.pid ?? 0),
+      spawnedPids: [...this.procs.map((p) => p.pid ?? 0), ...this.handles.map((h) => h.pid)],
       dir: this.dir,
     });
   }
@@ -97,7 +111,10 @@ export class PolicyLab {
     return node;
   }
 
-  /** Join two nodes with a veth (198.19.0.1/30 ↔ .2) and route each node's pod /24 across it. */
+  /**
+   * Join two nodes with a veth (198.19.0.1/30 ↔ .2). Only the connected /30:
+   * each node's pod CIDR reaches the other by BGP (startSpeaker).
+   */
   async linkNodes(a: NodeNs, b: NodeNs): Promise<void> {
     await ipIn(a.ns, ['link', 'add', 'nx0', 'type', 'veth', 'peer', 'name', 'nx0', 'netns', b.ns]);
     a.linkIp = '198.19.0.1';
@@ -106,8 +123,33 @@ export class PolicyLab {
     await ipIn(b.ns, ['addr', 'add', '198.19.0.2/30', 'dev', 'nx0']);
     await ipIn(a.ns, ['link', 'set', 'nx0', 'up']);
     await ipIn(b.ns, ['link', 'set', 'nx0', 'up']);
-    await ipIn(a.ns, ['route', 'add', `198.18.${b.index * 10}.0/24`, 'via', '198.19.0.2']);
-    await ipIn(b.ns, ['route', 'add', `198.18.${a.index * 10}.0/24`, 'via', '198.19.0.1']);
+  }
+
+  /**
+   * A real tartan-node (standalone: peers and prefixes from its file) in the
+   * node's namespace: router ID and next hop are the node's nx0 address, an
+   * iBGP session to each of `peers` over nx0, and the node's pod CIDR
+   * originated. Learned routes go into the node's kernel with protocol 201.
+   * Resolves once the control API answers (not yet Established).
+   */
+  async startSpeaker(node: NodeNs, peers: NodeNs[]): Promise<TartanNode> {
+    if (node.linkIp === null) throw new Error(`node ${node.name} is not linked (linkNodes first)`);
+    const dir = join(this.dir, node.name);
+    mkdirSync(dir, { recursive: true });
+    const host = new Host(node.name, node.ns, 'nx0', node.linkIp, undefined, dir, (h) => {
+      this.handles.push(h);
+      this.save();
+    });
+    return startTartan(host, {
+      asn: NODE_AS,
+      peers: peers.map((p): TartanPeer => {
+        if (p.linkIp === null) throw new Error(`node ${p.name} is not linked (linkNodes first)`);
+        return { address: p.linkIp, asn: NODE_AS, families: ['ipv4-unicast'] };
+      }),
+      originate: [{ prefix: podCidr(node) }],
+      // Retry a refused connect (the other node not listening yet) after 1 s instead of the default.
+      extra: { bgp: { connectRetryTime: 1 } },
+    });
   }
 
   /** A pod behind a veth; `route: false` leaves the node's /32 route to whoever programs routes (the controller). */
@@ -191,6 +233,7 @@ export class PolicyLab {
   }
 
   async destroy(): Promise<void> {
+    await Promise.all(this.handles.map((h) => h.stop(2_000)));
     for (const p of this.procs) {
       if (p.pid !== undefined && p.exitCode === null) {
         try {
