@@ -307,22 +307,9 @@ nodes_registered() { # all four Node resources exist
     console.log(items.length);')" = 4 ]
 }
 
-node_config() { # node_config NAME OCTET DATAPLANE
-  cat > "$STATE/$1/tartan-node.yaml" <<EOF
-# tartan-node config of demo node $1 (written by scripts/demo.sh). Cluster mode:
-# peers, originated prefixes and policy all come from the resources in etcd.
-nodeName: $1
-ipv4Address: $LAN.$2
-controlSocket: $STATE/$1/tartan.sock
-log: {level: info, format: text}
-bgp: {holdTime: 30, connectRetryTime: 1}
-fib: {startupHoldSeconds: 3}
-dataplane: {enabled: $3}
-datastore:
-  endpoints: [$ETCD]
-  reportIntervalSeconds: 5
-  reportTTLSeconds: 15
-EOF
+node_env() { # node_env NAME OCTET DATAPLANE: the environment deploy/demo/tartan-node.yaml reads
+  printf 'NODENAME=%s\nIP=%s\nETCD_ENDPOINTS=%s\nTARTAN_DATAPLANE=%s\nTARTAN_CONTROL_SOCKET=%s\nTARTAN_LOG_FORMAT=text\n' \
+    "$1" "$LAN.$2" "$ETCD" "$3" "$STATE/$1/tartan.sock" > "$STATE/$1/tartan-node.env"
 }
 
 add_pod() { # add_pod POD NODE APP: namespace, veth, IPAM address, WorkloadEndpoint
@@ -415,8 +402,13 @@ up() {
   for n in "${ALL_NODES[@]}"; do
     local octet=20 dp=false
     [ "$n" = rr-1 ] || { octet=${n#node-}; dp=true; }
-    node_config "$n" "$octet" "$dp"
-    start_bg "$STATE/$n/tartan-node.pid" "$STATE/$n/tartan-node.log" ip netns exec "$(ns "$n")" node "$REPO/dist/daemon/main.js" --config "$STATE/$n/tartan-node.yaml"
+    node_env "$n" "$octet" "$dp"
+    # One config file for every node, as docker-compose.yml uses it; the node's own values come
+    # from its environment. Linked into the node's state directory so that the command line
+    # names the demo's state (how `down` knows a pid is still the demo's).
+    ln -sfn "$REPO/deploy/demo/tartan-node.yaml" "$STATE/$n/tartan-node.yaml"
+    start_bg "$STATE/$n/tartan-node.pid" "$STATE/$n/tartan-node.log" ip netns exec "$(ns "$n")" \
+      env $(cat "$STATE/$n/tartan-node.env") node "$REPO/dist/daemon/main.js" --config "$STATE/$n/tartan-node.yaml"
     step start "tartan-node $n ($LAN.$octet, dataplane $dp), log $STATE/$n/tartan-node.log"
   done
   wait_for 20 "every node registered its Node resource" nodes_registered

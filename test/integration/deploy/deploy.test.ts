@@ -13,7 +13,6 @@ import Ajv from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../../src/config';
 import { parseResources } from '../../../src/datastore';
-import { parseCliConfig } from '../../../src/cli/datastore-config';
 
 const REPO = join(__dirname, '../../..');
 
@@ -113,13 +112,13 @@ describe('docker-compose.yml', () => {
 
   it('runs a 3-member etcd, a route reflector and three nodes with health checks on :9099', () => {
     const s = compose.services;
-    expect(Object.keys(s).sort()).toEqual(['etcd1', 'etcd2', 'etcd3', 'node-1', 'node-2', 'node-3', 'rr1', 'tartan-init']);
+    expect(Object.keys(s).sort()).toEqual(['etcd1', 'etcd2', 'etcd3', 'node-1', 'node-2', 'node-3', 'rr-1', 'tartan-init', 'tartan-promote-rr']);
     for (const n of ['etcd1', 'etcd2', 'etcd3']) {
       const env = s[n]!['environment'] as Record<string, string>;
       expect(env['ETCD_INITIAL_CLUSTER']).toBe('etcd1=http://etcd1:2380,etcd2=http://etcd2:2380,etcd3=http://etcd3:2380');
       expect(env['ETCD_NAME']).toBe(n);
     }
-    for (const n of ['rr1', 'node-1', 'node-2', 'node-3']) {
+    for (const n of ['rr-1', 'node-1', 'node-2', 'node-3']) {
       const svc = s[n]!;
       expect(JSON.stringify(svc['healthcheck'])).toContain('http://127.0.0.1:9099/readiness');
       expect(svc['cap_add']).toEqual(['NET_ADMIN', 'NET_RAW']);
@@ -151,17 +150,39 @@ describe('docker-compose.yml', () => {
     expect(missing).toEqual([]);
   });
 
-  it('mounts node configs the daemon accepts, and cluster resources tartanctl accepts', () => {
-    const dir = join(REPO, 'deploy/compose');
-    for (const n of ['rr1', 'node-1', 'node-2', 'node-3']) {
-      const cfg = parseConfig(readFileSync(join(dir, `${n}.yaml`), 'utf8'), `${n}.yaml`);
+  it("uses the demo's own files: one node config for every node, the demo's cluster resources and migration commands", () => {
+    const demo = readFileSync(join(REPO, 'scripts/demo.sh'), 'utf8');
+    const nodeConfig = 'deploy/demo/tartan-node.yaml';
+    expect(demo).toContain(`ln -sfn "$REPO/${nodeConfig}" "$STATE/$n/tartan-node.yaml"`);
+    expect(demo).toContain('--config "$STATE/$n/tartan-node.yaml"');
+    expect(demo).toContain('ctl apply -f deploy/demo/cluster.yaml');
+    for (const n of ['rr-1', 'node-1', 'node-2', 'node-3']) {
+      const svc = compose.services[n]!;
+      expect(svc['volumes']).toEqual([`./${nodeConfig}:/etc/tartan/tartan-node.yaml:ro`]);
+      // The file through the daemon's own parser, with the service's environment.
+      const env = svc['environment'] as Record<string, string>;
+      const cfg = parseConfig(readFileSync(join(REPO, nodeConfig), 'utf8'), nodeConfig, env);
       expect(cfg.nodeName).toBe(n);
+      expect(cfg.ipv4Address).toBe(env['IP']);
       expect(cfg.datastore?.endpoints).toEqual(['http://etcd1:2379', 'http://etcd2:2379', 'http://etcd3:2379']);
+      expect(cfg.dataplane.enabled).toBe(n !== 'rr-1');
     }
-    expect(parseConfig(readFileSync(join(dir, 'rr1.yaml'), 'utf8')).routeReflectorClusterID).toBe('244.0.0.1');
-    const resources = parseResources(readFileSync(join(dir, 'cluster.yaml'), 'utf8'));
-    expect(resources.map((r) => `${r.kind}/${r.metadata.name}`)).toEqual(['BGPConfiguration/default', 'BGPPeer/peer-with-route-reflectors', 'Node/rr1', 'IPPool/default-ipv4-ippool']);
-    expect(parseCliConfig(readFileSync(join(dir, 'tartanctl.yaml'), 'utf8'), 'tartanctl.yaml').endpoints).toHaveLength(3);
+    const init = compose.services['tartan-init']!;
+    expect(init['volumes']).toEqual(['./deploy/demo/cluster.yaml:/etc/tartan/cluster.yaml:ro']);
+    const resources = parseResources(readFileSync(join(REPO, 'deploy/demo/cluster.yaml'), 'utf8'));
+    expect(resources.map((r) => `${r.kind}/${r.metadata.name}`)).toEqual(['BGPConfiguration/default', 'BGPPeer/peer-to-rrs', 'IPPool/demo-pool', 'Profile/kns.demo']);
+    // The route-reflector migration: the same tartanctl commands as the demo, in the same order.
+    const promote = (compose.services['tartan-promote-rr']!['command'] as string[]).join(' ');
+    const steps = ['label node rr-1 route-reflector=true', `patch node rr-1 -p '{"spec":{"bgp":{"routeReflectorClusterID":"244.0.0.1"}}}'`, `patch bgpconfiguration default -p '{"spec":{"nodeToNodeMeshEnabled":false}}'`];
+    let at = -1;
+    for (const step of steps) {
+      const i = promote.indexOf(step);
+      expect(i).toBeGreaterThan(at);
+      at = i;
+    }
+    expect(demo).toContain('ctl label node rr-1 route-reflector=true');
+    expect(demo).toContain('RR_CLUSTER_ID=244.0.0.1');
+    expect(demo).toContain(`ctl patch bgpconfiguration default -p '{"spec":{"nodeToNodeMeshEnabled":false}}'`);
     expect(parseAllDocuments(readFileSync(join(REPO, 'config/tartanctl.yaml'), 'utf8'))).toHaveLength(1);
   });
 });
