@@ -70,6 +70,8 @@ export interface EngineOptions {
   fib?: FibSink;
   /** Most prefixes decided per slice before yielding to the event loop. */
   sliceSize?: number;
+  /** Bytes a peer may have queued before the decision loop waits for it (default 32 MiB). */
+  outputHighWaterBytes?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -93,6 +95,8 @@ interface Source {
   withdrawals: { received: number; sent: number };
   /** ADD-PATH: path ids this source sent, numbered in the order first seen (for our own path ids). */
   receivedPathIds?: Map<number, number>;
+  /** Bytes handed to this target's session and not yet written to its socket. */
+  queuedBytes: number;
 }
 
 interface FamilyState {
@@ -116,6 +120,9 @@ export class RibEngine {
   private scheduled = false;
   private flushing: Promise<void> | undefined;
   private readonly sliceSize: number;
+  private readonly outputHighWater: number;
+  /** Sends handed to sessions and not settled yet. */
+  private readonly inflight = new Set<Promise<void>>();
   private readonly started = Date.now();
   private idleWaiters: (() => void)[] = [];
   /** The path index of every ADD-PATH Adj-RIB-In (fresh or stale) table. */
@@ -127,6 +134,7 @@ export class RibEngine {
 
   constructor(private readonly opts: EngineOptions) {
     this.sliceSize = opts.sliceSize ?? 20_000;
+    this.outputHighWater = opts.outputHighWaterBytes ?? 32 * 1024 * 1024;
     for (const f of ['ipv4-unicast', 'ipv6-unicast'] as Family[]) {
       const words = FAMILY_WORDS[f];
       this.families.set(f, {
@@ -144,7 +152,7 @@ export class RibEngine {
   addSource(info: SourceInfo): number {
     let id = this.sources.indexOf(undefined);
     if (id < 0) id = this.sources.length;
-    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map(), stale: new Map(), withdrawals: { received: 0, sent: 0 } };
+    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map(), stale: new Map(), withdrawals: { received: 0, sent: 0 }, queuedBytes: 0 };
     return id;
   }
 
@@ -539,10 +547,18 @@ export class RibEngine {
     return out;
   }
 
-  /** Resolves when every queued change has been decided and sent. */
+  /** Resolves when every queued change has been decided and sent (taken by every peer's socket). */
   idle(): Promise<void> {
-    if (!this.scheduled && !this.flushing && this.totalDirty() === 0 && this.pathChanges.size === 0 && !this.hasPendingOutput()) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.scheduled && !this.flushing && this.totalDirty() === 0 && this.pathChanges.size === 0 && !this.hasPendingOutput() && this.inflight.size === 0;
+  }
+
+  private wakeIdle(): void {
+    if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   // --- decision ---------------------------------------------------------------
@@ -650,7 +666,7 @@ export class RibEngine {
         this.flushing = this.runBatches().catch((err: unknown) => this.opts.onError?.(err)).finally(() => {
           this.flushing = undefined;
           if (this.totalDirty() > 0 || this.pathChanges.size > 0 || this.hasPendingOutput()) this.schedule();
-          else for (const w of this.idleWaiters.splice(0)) w();
+          else this.wakeIdle();
         });
       }
     });
@@ -980,8 +996,15 @@ export class RibEngine {
   }
 
   /** Encode and send what each target has pending. */
+  /**
+   * Each target has its own output queue (the session's UPDATE queue, which
+   * sends in order as the socket drains), so a slow peer does not hold back
+   * the decision loop or the other peers: a batch is handed over and not
+   * waited for — until a peer has more than `outputHighWaterBytes` queued,
+   * then the loop waits for it (back-pressure, so memory stays bounded).
+   */
   private async flushOutput(): Promise<void> {
-    const sends: Promise<void>[] = [];
+    const waits: Promise<void>[] = [];
     for (const s of this.sources) {
       if (!s?.target || (s.pending.size === 0 && s.pendingWithdraw.size === 0)) continue;
       const buffers: Buffer[] = [];
@@ -989,10 +1012,32 @@ export class RibEngine {
       for (const g of s.pending.values()) buffers.push(...encodePackedAnnouncements(g.family, g.attributes, g.nextHop, g.nlri.bytes(), s.target.codec));
       s.pending.clear();
       s.pendingWithdraw.clear();
-      sends.push(s.target.send(buffers).catch((err: unknown) => this.opts.onError?.(err)));
+      const sent = this.track(s, buffers, s.target.send(buffers));
+      if (s.queuedBytes > this.outputHighWater) waits.push(sent);
     }
     this.exportCache.clear();
-    await Promise.all(sends);
+    await Promise.all(waits);
+  }
+
+  /** Count `buffers` as queued for `s` until `sending` settles; the returned promise never rejects. */
+  private track(s: Source, buffers: readonly Buffer[], sending: Promise<void>): Promise<void> {
+    let bytes = 0;
+    for (const b of buffers) bytes += b.length;
+    s.queuedBytes += bytes;
+    const p: Promise<void> = sending
+      .catch((err: unknown) => this.opts.onError?.(err))
+      .finally(() => {
+        s.queuedBytes -= bytes;
+        this.inflight.delete(p);
+        this.wakeIdle();
+      });
+    this.inflight.add(p);
+    return p;
+  }
+
+  /** Bytes of UPDATEs handed to the peer behind source `id` and not yet taken by its socket. */
+  queuedBytes(id: number): number {
+    return this.source(id).queuedBytes;
   }
 
   /**
@@ -1025,7 +1070,10 @@ export class RibEngine {
       for (const g of groups.values()) buffers.push(...encodePackedAnnouncements(family, g.attributes, g.nextHop, g.nlri.bytes(), target.codec));
       buffers.push(encodeEndOfRib(family, target.codec));
     }
-    await target.send(buffers);
+    const sending = target.send(buffers);
+    // Counted in the peer's queue like any batch; the caller sees a failure.
+    void this.track(s, buffers, sending.catch(() => undefined));
+    await sending;
   }
 }
 

@@ -1,0 +1,116 @@
+/**
+ * Per-peer output queues: a peer whose socket does not drain must not hold
+ * back the decision loop or the other peers, until it has more than the
+ * high-water mark queued; then the loop waits for it (bounded memory).
+ */
+import { RibEngine, type SourceInfo, type TargetInfo } from '../../../src/bgp/rib/engine';
+import { addressSortKey, ipv4ToNumber } from '../../../src/bgp/rib/decision';
+import { decodeMessage, type CodecOptions, type UpdateMessage } from '../../../src/bgp/wire';
+
+const codec: CodecOptions = { fourOctetAs: true, extendedMessage: false, addPath: new Set() };
+
+function source(name: string): SourceInfo {
+  return {
+    name,
+    summary: { local: false, ibgp: false, routerId: ipv4ToNumber(name), addressKey: addressSortKey(name) },
+    origin: { local: false, ibgp: false, fromRrClient: false, peerRouterId: name, localAs: 64512 },
+  };
+}
+
+/** A target that counts announced prefixes; `stall` holds every send until release(). */
+function target(stall: boolean): { t: TargetInfo; prefixes: () => number; release: () => void; sends: () => number } {
+  let prefixes = 0;
+  let sends = 0;
+  let held: (() => void)[] = [];
+  let released = !stall;
+  const t: TargetInfo = {
+    ibgp: false,
+    rrClient: false,
+    localAs: 64512,
+    nextHopMode: 'auto',
+    nextHopSelf: { ipv4: '192.0.2.10' },
+    families: ['ipv4-unicast'],
+    codec,
+    send: (buffers) => {
+      sends++;
+      return new Promise<void>((resolve) => {
+        const deliver = (): void => {
+          for (const b of buffers) prefixes += (decodeMessage(b, codec) as UpdateMessage).nlri.length;
+          resolve();
+        };
+        if (released) deliver();
+        else held.push(deliver);
+      });
+    },
+  };
+  return {
+    t,
+    prefixes: () => prefixes,
+    sends: () => sends,
+    release: () => {
+      released = true;
+      for (const d of held) d();
+      held = [];
+    },
+  };
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+function announceBatches(e: RibEngine, src: number, batches: number, perBatch: number): void {
+  for (let b = 0; b < batches; b++) {
+    const list = Array.from({ length: perBatch }, (_, i) => ({ prefix: `10.${b}.${i >> 8}.${i & 255}/32` }));
+    e.announce(src, 'ipv4-unicast', { origin: 0, asPath: [{ type: 'sequence', asns: [65001] }], nextHops: ['192.0.2.1'] }, { list });
+  }
+}
+
+describe('RibEngine output queues', () => {
+  it('keeps sending to a fast peer while a slow peer has not taken its first batch', async () => {
+    const e = new RibEngine({ me: { routerId: '192.0.2.10', clusterId: '192.0.2.10' }, decision: { alwaysCompareMed: false }, sliceSize: 100 });
+    const src = e.addSource(source('192.0.2.1'));
+    const slowId = e.addSource(source('192.0.2.2'));
+    const fastId = e.addSource(source('192.0.2.3'));
+    const slow = target(true);
+    const fast = target(false);
+    void e.setTarget(slowId, slow.t);
+    await e.setTarget(fastId, fast.t);
+    announceBatches(e, src, 5, 100);
+    await settle();
+    // Five slices decided and sent to the fast peer; the slow one has them queued, unsent.
+    expect(fast.prefixes()).toBe(500);
+    expect(slow.prefixes()).toBe(0);
+    expect(e.queuedBytes(slowId)).toBeGreaterThan(0);
+    expect(e.queuedBytes(fastId)).toBe(0);
+    let idle = false;
+    void e.idle().then(() => (idle = true));
+    await settle();
+    expect(idle).toBe(false); // idle means taken by every socket
+    slow.release();
+    await settle();
+    expect(idle).toBe(true);
+    expect(slow.prefixes()).toBe(500);
+    expect(e.queuedBytes(slowId)).toBe(0);
+  });
+
+  it('waits for a peer that has more than the high-water mark queued (back-pressure)', async () => {
+    const e = new RibEngine({ me: { routerId: '192.0.2.10', clusterId: '192.0.2.10' }, decision: { alwaysCompareMed: false }, sliceSize: 100, outputHighWaterBytes: 1000 });
+    const src = e.addSource(source('192.0.2.1'));
+    const slowId = e.addSource(source('192.0.2.2'));
+    const fastId = e.addSource(source('192.0.2.3'));
+    const slow = target(true);
+    const fast = target(false);
+    void e.setTarget(slowId, slow.t);
+    await e.setTarget(fastId, fast.t);
+    announceBatches(e, src, 5, 100);
+    await settle();
+    // 100 /32s are ~500 bytes of NLRI in UPDATEs: over 1000 bytes after the second slice, the loop stops.
+    expect(fast.prefixes()).toBeLessThan(500);
+    expect(fast.prefixes()).toBeGreaterThanOrEqual(100);
+    slow.release();
+    await e.idle();
+    expect(fast.prefixes()).toBe(500);
+    expect(slow.prefixes()).toBe(500);
+  });
+});
