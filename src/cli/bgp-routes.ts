@@ -21,7 +21,7 @@ export function renderRoutes(routes: RouteView[]): string {
     const asn = a.asPath ? ` (AS path ${a.asPath || 'empty'})` : '';
     const pathId = r.pathId !== undefined ? ` path-id ${r.pathId}` : '';
     // BIRD marks the best route of a prefix with '*'.
-    out.push(`${r.prefix.padEnd(20)} ${dir} ${r.peer}${pathId} [${r.since}]${r.best ? ' *' : ''}${r.multipath ? ' (multipath)' : ''}${r.stale ? ' (stale: peer restarting)' : ''}${asn}${r.rejected ? `  REJECTED: ${r.rejected}` : ''}`);
+    out.push(`${r.prefix.padEnd(20)} ${dir} ${r.peer}${pathId} [${r.since}]${r.best ? ' *' : ''}${r.multipath ? ' (multipath)' : ''}${r.stale ? ' (stale: peer restarting)' : ''}${r.nextHopUnreachable ? ' (next hop unreachable)' : ''}${asn}${r.rejected ? `  REJECTED: ${r.rejected}` : ''}`);
     if (a.nextHop) out.push(`\tvia ${a.nextHop.join(', ')}`);
     if (a.origin !== undefined) out.push(`\tBGP.origin: ${a.origin}`);
     if (a.asPath !== undefined) out.push(`\tBGP.as_path: ${a.asPath}`);

@@ -80,6 +80,8 @@ export interface RouteView {
   family: string;
   prefix: string;
   pathId?: number;
+  /** Received, but its NEXT_HOP resolves through no kernel route: not a candidate (RFC 4271 §9.1.2). */
+  nextHopUnreachable?: boolean;
   /** "in": received from `peer`; "out": advertised to `peer`. */
   table: RouteTable;
   peer: string;

@@ -281,6 +281,7 @@ export function decodeRoute(buf: Buffer, off: number, len: number, filter?: Part
   if (family === 0 || (filter?.family !== undefined && filter.family !== family)) return null;
   const protocol = buf[r + 5] as number;
   if (filter?.protocol !== undefined && filter.protocol !== protocol) return null;
+  if (filter?.excludeProtocol === protocol) return null;
   const rtmFlags = buf.readUInt32LE(r + 8);
   if (rtmFlags & RTM_F_CLONED) return null;
   const type = typeName(buf[r + 7] as number);

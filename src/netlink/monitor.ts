@@ -22,6 +22,12 @@ export interface MonitorOptions {
   recvBufferBytes?: number;
   /** Keep the event loop alive while open (default false). */
   ref?: boolean;
+  /**
+   * Drop route events of this rtm_protocol before decoding them: a listener
+   * that does not care about our own routes is spared a million decodes while
+   * a full table is programmed.
+   */
+  ignoreProtocol?: number;
 }
 
 export type EventHandler = (e: NetlinkEvent) => void;
@@ -29,7 +35,10 @@ export type EventHandler = (e: NetlinkEvent) => void;
 export class NetlinkMonitor {
   private readonly handlers: EventHandler[] = [];
 
-  private constructor(private readonly transport: DatagramTransport) {
+  private constructor(
+    private readonly transport: DatagramTransport,
+    private readonly routeFilter?: { excludeProtocol: number },
+  ) {
     transport.onDatagram((d) => this.receive(d));
     transport.onError((err) => {
       if (err.code === 'NETLINK_ENOBUFS') this.emit({ kind: 'overrun' });
@@ -40,7 +49,7 @@ export class NetlinkMonitor {
     const groups = opts.routes === false ? [RTNLGRP_LINK] : [RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE];
     const t = openRouteSocket({ recvBufferBytes: opts.recvBufferBytes ?? 4 * 1024 * 1024, sendBufferBytes: 64 * 1024, groups });
     t.setRef(opts.ref === true);
-    return new NetlinkMonitor(t);
+    return new NetlinkMonitor(t, opts.ignoreProtocol !== undefined ? { excludeProtocol: opts.ignoreProtocol } : undefined);
   }
 
   /** For tests: a monitor over any transport. */
@@ -65,7 +74,7 @@ export class NetlinkMonitor {
       switch (h.type) {
         case RTM_NEWROUTE:
         case RTM_DELROUTE: {
-          const route = decodeRoute(d, off, h.len);
+          const route = decodeRoute(d, off, h.len, this.routeFilter);
           if (route) this.emit({ kind: 'route', action: h.type === RTM_NEWROUTE ? 'new' : 'del', route });
           break;
         }

@@ -77,6 +77,8 @@ export interface RouteDumpFilter {
   table?: number;
   /** Only this rtm_protocol (default: any). */
   protocol?: number;
+  /** Every rtm_protocol but this one (checked before the attributes are decoded). */
+  excludeProtocol?: number;
 }
 
 /** One network interface as seen by RTM_GETLINK / RTM_NEWLINK. */

@@ -12,6 +12,8 @@ export class AttrStore {
   private summaries: (AttrSummary | undefined)[] = [];
   private keys: (string | undefined)[] = [];
   private refs = new Uint32Array(64);
+  /** Next-hop resolution per set: 0 not asked yet, 1 resolves, 2 does not. */
+  private reachable = new Uint8Array(64);
   private readonly free: number[] = [];
 
   /** Id of the shared copy of `attrs`, taking `count` references. */
@@ -27,7 +29,11 @@ export class AttrStore {
       const grown = new Uint32Array(this.refs.length * 2);
       grown.set(this.refs);
       this.refs = grown;
+      const reach = new Uint8Array(this.refs.length);
+      reach.set(this.reachable);
+      this.reachable = reach;
     }
+    this.reachable[id] = 0;
     this.attrs[id] = Object.freeze({ ...attrs });
     this.summaries[id] = summarizeAttributes(attrs);
     this.keys[id] = key;
@@ -50,6 +56,30 @@ export class AttrStore {
       this.keys[id] = undefined;
       this.free.push(id);
     }
+  }
+
+  /** Cached next-hop resolution of a set, or undefined when not asked yet. */
+  reach(id: number): boolean | undefined {
+    const r = this.reachable[id];
+    return r === 1 ? true : r === 2 ? false : undefined;
+  }
+
+  setReach(id: number, reachable: boolean): void {
+    this.reachable[id] = reachable ? 1 : 2;
+  }
+
+  /** Ask again for every live set that was asked before; returns the ids whose answer changed. */
+  recheckReach(resolves: (nextHop: string) => boolean): Set<number> {
+    const flipped = new Set<number>();
+    for (let id = 0; id < this.attrs.length; id++) {
+      const a = this.attrs[id];
+      if (a === undefined || this.reachable[id] === 0) continue;
+      const hop = a.nextHops[0];
+      const now = hop === undefined || resolves(hop);
+      if (now !== (this.reachable[id] === 1)) flipped.add(id);
+      this.reachable[id] = now ? 1 : 2;
+    }
+    return flipped;
   }
 
   get(id: number): RouteAttributes {

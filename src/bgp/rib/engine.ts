@@ -72,6 +72,12 @@ export interface EngineOptions {
   sliceSize?: number;
   /** Bytes a peer may have queued before the decision loop waits for it (default 32 MiB). */
   outputHighWaterBytes?: number;
+  /**
+   * Whether a NEXT_HOP resolves (RFC 4271 §9.1.2): routes whose next hop does
+   * not are kept but are no candidates. Call nextHopsChanged() when answers
+   * may have changed. Default: every next hop resolves.
+   */
+  nextHopReachable?: (address: string) => boolean;
   onError?: (err: unknown) => void;
 }
 
@@ -467,7 +473,7 @@ export class RibEngine {
   }
 
   /** Routes source `id` sent us, optionally one prefix. */
-  received(id: number, family: Family, prefix?: string): { prefix: string; pathId?: number; attrs: RouteAttributes; since: number; rejected: string | undefined; best: boolean; stale?: boolean }[] {
+  received(id: number, family: Family, prefix?: string): { prefix: string; pathId?: number; attrs: RouteAttributes; since: number; rejected: string | undefined; best: boolean; stale?: boolean; nextHopUnreachable?: boolean }[] {
     const s = this.source(id);
     const fresh = this.receivedFrom(id, s.adjIn.get(family), family, prefix);
     const stale = this.receivedFrom(id, s.stale.get(family), family, prefix);
@@ -494,6 +500,7 @@ export class RibEngine {
         best: bestSource !== NONE && (bestSource & ~MULTIPATH_BIT) === id && fam.loc.get(locKey, len) === attrId,
       };
       if (table.addPath) (r as { pathId?: number }).pathId = key[fam.words];
+      if (this.opts.nextHopReachable && !this.sources[id]!.info.summary.local && !this.resolves(attrId)) (r as { nextHopUnreachable?: boolean }).nextHopUnreachable = true;
       out.push(r);
     });
     return out;
@@ -733,6 +740,55 @@ export class RibEngine {
 
   private readonly pathKey = new Uint32Array(5);
 
+  /** Next-hop resolution per attribute set, cached until nextHopsChanged(). */
+  private resolves(attrId: number): boolean {
+    let r = this.attrs.reach(attrId);
+    if (r === undefined) {
+      const hop = this.attrs.get(attrId).nextHops[0];
+      r = hop === undefined || this.opts.nextHopReachable!(hop);
+      this.attrs.setReach(attrId, r);
+    }
+    return r;
+  }
+
+  /**
+   * Next-hop reachability may have changed (a kernel route came or went):
+   * re-ask for every attribute set in use, and re-decide every prefix whose
+   * candidates' answer changed. Returns how many prefixes were queued.
+   */
+  nextHopsChanged(): number {
+    if (!this.opts.nextHopReachable) return 0;
+    const flipped = this.attrs.recheckReach((hop) => this.opts.nextHopReachable!(hop));
+    if (flipped.size === 0) return 0;
+    let n = 0;
+    this.sources.forEach((s) => {
+      if (!s) return;
+      for (const [family, table] of [...s.adjIn, ...s.stale]) {
+        const fam = this.families.get(family)!;
+        table.forEach((key, len, attrId) => {
+          if (!flipped.has(attrId)) return;
+          this.markDirty(fam, key, len);
+          n++;
+        });
+      }
+    });
+    if (n > 0) this.schedule();
+    return n;
+  }
+
+  /** Prefixes whose only candidates have an unresolved next hop are not in the Loc-RIB: how many candidates are excluded so. */
+  unresolvedCount(id: number, family: Family): number {
+    if (!this.opts.nextHopReachable) return 0;
+    const s = this.source(id);
+    let n = 0;
+    for (const table of [s.adjIn.get(family), s.stale.get(family)]) {
+      table?.forEach((_k, _l, attrId, aux) => {
+        if (!(aux & REJECTED_BIT) && !this.resolves(attrId)) n++;
+      });
+    }
+    return n;
+  }
+
   private gatherFrom(id: number, table: PrefixTable, key: Uint32Array, len: number): void {
     if (!table.addPath) {
       const slot = table.findSlot(key, len);
@@ -751,9 +807,11 @@ export class RibEngine {
 
   private addCandidate(id: number, table: PrefixTable, slot: number, pathId: number): void {
     if (table.auxAt(slot) & REJECTED_BIT) return;
+    const attrId = table.valueAt(slot);
+    if (this.opts.nextHopReachable && !this.sources[id]!.info.summary.local && !this.resolves(attrId)) return;
     const n = this.candCount++;
     this.candSource[n] = id;
-    this.candAttr[n] = table.valueAt(slot);
+    this.candAttr[n] = attrId;
     this.candPath[n] = pathId;
   }
 

@@ -1,1 +1,1 @@
-export { Speaker } from './speaker';
+export { Speaker, type SpeakerOptions } from './speaker';

@@ -1,0 +1,3 @@
+/** Next-hop resolution: which BGP next hops the kernel's own routes reach. */
+export { NextHopTable, type ResolvingRoute } from './table';
+export { KernelNextHops, type KernelNextHopsOptions } from './kernel-nexthops';
