@@ -87,7 +87,9 @@ interface Source {
   rejected: Map<Family, number>;
   target: TargetInfo | undefined;
   /** Routes queued for this target, by exported attribute set. */
-  pending: Map<string, { family: Family; attributes: PathAttributes; nextHop: string; nlri: NlriWriter }>;
+  pending: Map<string, PendingGroup>;
+  /** Bumped whenever `pending` is emptied, so a decision's remembered group is known stale. */
+  pendingGeneration: number;
   pendingWithdraw: Map<Family, NlriWriter>;
   /** Prefixes currently advertised to this target, per family (kept as changes are sent; Adj-RIB-Out itself is not stored). */
   advertisedCount: Map<Family, number>;
@@ -158,7 +160,7 @@ export class RibEngine {
   addSource(info: SourceInfo): number {
     let id = this.sources.indexOf(undefined);
     if (id < 0) id = this.sources.length;
-    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map(), stale: new Map(), withdrawals: { received: 0, sent: 0 }, queuedBytes: 0 };
+    this.sources[id] = { info, adjIn: new Map(), rejected: new Map(), target: undefined, pending: new Map(), pendingWithdraw: new Map(), advertisedCount: new Map(), stale: new Map(), withdrawals: { received: 0, sent: 0 }, queuedBytes: 0, pendingGeneration: 0 };
     return id;
   }
 
@@ -189,6 +191,7 @@ export class RibEngine {
     // The target's export rules may differ from the last session's.
     this.exportCache.clear();
     s.pending.clear();
+    s.pendingGeneration++;
     s.pendingWithdraw.clear();
     s.advertisedCount.clear();
     this.addPathOut = new Set(this.sources.flatMap((x) => (x?.target ? x.target.families.filter((f) => x.target!.codec.addPath.has(f)) : [])));
@@ -870,7 +873,7 @@ export class RibEngine {
 
   // --- export -------------------------------------------------------------------
 
-  private exportCache = new Map<string, ExportDecision>();
+  private exportCache = new ExportCache();
 
   /**
    * How the route (attribute set `attrId` from `sourceId`) goes to target
@@ -892,15 +895,16 @@ export class RibEngine {
         operations = v.operations;
       }
     }
-    const ck = `${family}|${attrId}|${sourceId}|${targetId}|${rule}|${filter ? 'f' : ''}`;
-    let d = this.exportCache.get(ck);
+    // Numbers on the hot path (one lookup per prefix per target); a string only when a filter rule decided.
+    const ck = rule < 0 ? (attrId * 65536 + sourceId) * 4 + (family === 'ipv4-unicast' ? 0 : 2) + (filter ? 1 : 0) : `${family}|${attrId}|${sourceId}|${rule}`;
+    let d = this.exportCache.get(targetId, ck);
     if (d) return d;
     const r = exportRoute(this.attrs.get(attrId), src.info.origin, target, family, this.opts.me);
     if (r.send) {
       const attributes = operations.length ? applyOperations(r.attributes, operations) : r.attributes;
       d = { send: true, key: `${r.nextHop}|${attributeKey({ ...attributes, nextHops: [] })}`, attributes, nextHop: r.nextHop };
     } else d = NOT_SENT;
-    this.exportCache.set(ck, d);
+    this.exportCache.set(targetId, ck, d);
     return d;
   }
 
@@ -930,10 +934,17 @@ export class RibEngine {
   }
 
   private queueAnnounce(s: Source, family: Family, d: ExportDecision & { send: true }, key: Uint32Array, len: number, pathId?: number): void {
-    let g = s.pending.get(`${family}|${d.key}`);
-    if (!g) {
-      g = { family, attributes: d.attributes, nextHop: d.nextHop, nlri: new NlriWriter() };
-      s.pending.set(`${family}|${d.key}`, g);
+    // The decision remembers its output group (decisions are per target and family), so
+    // the group's string key is built once per batch, not once per prefix.
+    let g = d.group;
+    if (!g || g.generation !== s.pendingGeneration) {
+      const gk = `${family}|${d.key}`;
+      g = s.pending.get(gk);
+      if (!g) {
+        g = { family, attributes: d.attributes, nextHop: d.nextHop, nlri: new NlriWriter(), generation: s.pendingGeneration };
+        s.pending.set(gk, g);
+      }
+      d.group = g;
     }
     g.nlri.append(key, len, pathId);
   }
@@ -1063,12 +1074,24 @@ export class RibEngine {
    */
   private async flushOutput(): Promise<void> {
     const waits: Promise<void>[] = [];
+    const encoded: { output: PendingOutput; buffers: Buffer[] }[] = [];
     for (const s of this.sources) {
       if (!s?.target || (s.pending.size === 0 && s.pendingWithdraw.size === 0)) continue;
-      const buffers: Buffer[] = [];
-      for (const [family, wr] of s.pendingWithdraw) buffers.push(...encodePackedWithdrawals(family, wr.bytes(), s.target.codec));
-      for (const g of s.pending.values()) buffers.push(...encodePackedAnnouncements(g.family, g.attributes, g.nextHop, g.nlri.bytes(), s.target.codec));
+      // Peers that get the same output (same changes, same encoding) share one encoding.
+      const output = pendingOutput(s);
+      const twin = encoded.find((e) => sameOutput(e.output, output));
+      let buffers: Buffer[];
+      if (twin) {
+        buffers = twin.buffers;
+        this.sharedEncodings++;
+      } else {
+        buffers = [];
+        for (const [family, wr] of s.pendingWithdraw) buffers.push(...encodePackedWithdrawals(family, wr.bytes(), s.target.codec));
+        for (const g of s.pending.values()) buffers.push(...encodePackedAnnouncements(g.family, g.attributes, g.nextHop, g.nlri.bytes(), s.target.codec));
+        encoded.push({ output, buffers });
+      }
       s.pending.clear();
+      s.pendingGeneration++;
       s.pendingWithdraw.clear();
       const sent = this.track(s, buffers, s.target.send(buffers));
       if (s.queuedBytes > this.outputHighWater) waits.push(sent);
@@ -1092,6 +1115,9 @@ export class RibEngine {
     this.inflight.add(p);
     return p;
   }
+
+  /** Flushes whose UPDATEs were not encoded again because another peer got the same output (counter). */
+  sharedEncodings = 0;
 
   /** Bytes of UPDATEs handed to the peer behind source `id` and not yet taken by its socket. */
   queuedBytes(id: number): number {
@@ -1147,8 +1173,67 @@ interface PathChange {
 }
 
 type BgpFilterOperationLike = Parameters<typeof applyOperations>[1][number];
-type ExportDecision = { send: false } | { send: true; key: string; attributes: PathAttributes; nextHop: string };
+type ExportDecision = { send: false } | { send: true; key: string; attributes: PathAttributes; nextHop: string; group?: PendingGroup };
+
+/** Prefixes queued for one target that share one exported attribute set. */
+interface PendingGroup {
+  family: Family;
+  attributes: PathAttributes;
+  nextHop: string;
+  nlri: NlriWriter;
+  generation: number;
+}
+
+/** Export decisions of the current batch, per target. */
+class ExportCache {
+  private readonly byTarget = new Map<number, Map<number | string, ExportDecision>>();
+
+  get(target: number, key: number | string): ExportDecision | undefined {
+    return this.byTarget.get(target)?.get(key);
+  }
+
+  set(target: number, key: number | string, d: ExportDecision): void {
+    let m = this.byTarget.get(target);
+    if (!m) {
+      m = new Map();
+      this.byTarget.set(target, m);
+    }
+    m.set(key, d);
+  }
+
+  clear(): void {
+    this.byTarget.clear();
+  }
+}
 const NOT_SENT: ExportDecision = { send: false };
+
+/** What a target is about to be sent, before encoding: enough to tell two targets' UPDATEs would be byte-identical. */
+interface PendingOutput {
+  codec: CodecOptions;
+  /** Withdrawals per family, then announcements per exported attribute set, in queue order. */
+  parts: [string, Buffer][];
+}
+
+function pendingOutput(s: Source): PendingOutput {
+  const parts: [string, Buffer][] = [];
+  for (const [family, wr] of s.pendingWithdraw) parts.push([`withdraw|${family}`, wr.bytes()]);
+  for (const [key, g] of s.pending) parts.push([key, g.nlri.bytes()]);
+  return { codec: s.target!.codec, parts };
+}
+
+function sameOutput(a: PendingOutput, b: PendingOutput): boolean {
+  const ca = a.codec;
+  const cb = b.codec;
+  if (ca.fourOctetAs !== cb.fourOctetAs || ca.extendedMessage !== cb.extendedMessage || ca.addPath.size !== cb.addPath.size) return false;
+  for (const f of ca.addPath) if (!cb.addPath.has(f)) return false;
+  if (a.parts.length !== b.parts.length) return false;
+  for (let i = 0; i < a.parts.length; i++) {
+    const [ka, ba] = a.parts[i]!;
+    const [kb, bb] = b.parts[i]!;
+    if (ka !== kb || !ba.equals(bb)) return false;
+  }
+  return true;
+}
 
 function sameAddress(a: Uint32Array, b: Uint32Array, words: number): boolean {
   for (let w = 0; w < words; w++) if (a[w] !== b[w]) return false;

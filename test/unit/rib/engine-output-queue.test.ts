@@ -114,3 +114,35 @@ describe('RibEngine output queues', () => {
     expect(slow.prefixes()).toBe(500);
   });
 });
+
+describe('RibEngine shared encoding', () => {
+  it('encodes once for peers that get the same output, and apart for a peer with other encoding options', async () => {
+    const e = new RibEngine({ me: { routerId: '192.0.2.10', clusterId: '192.0.2.10' }, decision: { alwaysCompareMed: false } });
+    const src = e.addSource(source('192.0.2.1'));
+    const got = new Map<string, Buffer[]>();
+    const make = (name: string, extendedMessage: boolean): TargetInfo => ({
+      ibgp: false,
+      rrClient: false,
+      localAs: 64512,
+      nextHopMode: 'auto',
+      nextHopSelf: { ipv4: '192.0.2.10' },
+      families: ['ipv4-unicast'],
+      codec: { ...codec, extendedMessage },
+      send: async (buffers) => {
+        got.set(name, [...(got.get(name) ?? []), ...buffers]);
+      },
+    });
+    for (const [name, ext] of [['a', false], ['b', false], ['c', true]] as const) await e.setTarget(e.addSource(source(`192.0.2.${name.charCodeAt(0)}`)), make(name, ext));
+    got.clear(); // End-of-RIB of the initial dumps
+    const before = e.sharedEncodings;
+    announceBatches(e, src, 1, 50);
+    await e.idle();
+    const [a, b, c] = [got.get('a')!, got.get('b')!, got.get('c')!];
+    expect(a.length).toBeGreaterThan(0);
+    // The very same Buffer objects: encoded once.
+    expect(b.every((buf, i) => buf === a[i])).toBe(true);
+    expect(c.some((buf, i) => buf === a[i])).toBe(false);
+    expect(c.map((x) => x.toString('hex'))).toEqual(a.map((x) => x.toString('hex'))); // same bytes here, but not shared
+    expect(e.sharedEncodings - before).toBe(1);
+  });
+});
