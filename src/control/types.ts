@@ -15,6 +15,8 @@ export interface NodeStatus {
   /** ISO-8601 start time of the daemon. */
   startedAt: string;
   peers: PeerStatus[];
+  /** Best routes per family (the Loc-RIB, after the decision process). */
+  locRib?: { 'ipv4-unicast': number; 'ipv6-unicast': number };
 }
 
 export type PeerState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';

@@ -709,6 +709,8 @@ export class RibEngine {
     const w = fam.words;
     const n = Math.min(fam.dirtyCount, this.sliceSize);
     const start = fam.dirtyCount - n;
+    // Room for everything queued (an upper bound: some are withdrawals or repeats), in one rebuild.
+    fam.loc.reserve(fam.loc.size + fam.dirtyCount);
     const key = new Uint32Array(w);
     const dk = fam.dirtyKeys;
     for (let i = start; i < fam.dirtyCount; i++) {

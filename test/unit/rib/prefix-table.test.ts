@@ -1,12 +1,12 @@
 import fc from 'fast-check';
-import { PrefixTable, NONE } from '../../../src/bgp/rib/prefix-table';
+import { PrefixTable, NONE, MAX_VALUE } from '../../../src/bgp/rib/prefix-table';
 import { keyFromCidr, cidrFromKey, readNlri, writeNlri, nlriSize } from '../../../src/bgp/rib/prefix-key';
 
 describe('PrefixTable', () => {
   it('behaves like a Map under random set/delete sequences (model check)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 32 }), fc.nat()), { maxLength: 2000 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 32 }), fc.nat({ max: MAX_VALUE })), { maxLength: 2000 }),
         (ops) => {
           const t = new PrefixTable({ addressWords: 1 });
           const model = new Map<string, number>();
@@ -50,6 +50,20 @@ describe('PrefixTable', () => {
     expect(t.get(key, 31)).toBe(NONE);
     // About 26 bytes per route at load <= 1/2 for IPv4 with path ids (4+4 key, 1 len, 4 value, 4 stamp, x2).
     expect(t.byteLength / t.size).toBeLessThan(60);
+  });
+
+  it('refuses values that do not fit beside the prefix length', () => {
+    const t = new PrefixTable({ addressWords: 1 });
+    const key = new Uint32Array([0x0a000000]);
+    expect(() => t.set(key, 8, MAX_VALUE + 1)).toThrow(RangeError);
+    expect(() => t.set(key, 8, -2)).toThrow(RangeError);
+    expect(t.set(key, 8, MAX_VALUE, 0xffffffff)).toBe(NONE);
+    expect(t.get(key, 8)).toBe(MAX_VALUE);
+    expect(t.aux(key, 8)).toBe(0xffffffff);
+    // /0 and /128-long lengths share the tag byte with the value.
+    expect(t.set(key, 0, 1)).toBe(NONE);
+    expect(t.get(key, 0)).toBe(1);
+    expect(t.size).toBe(2);
   });
 
   it('stores IPv6 keys', () => {
