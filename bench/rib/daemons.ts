@@ -15,7 +15,10 @@
  *   FRR    `show bgp ipv4 unicast summary json` peers[sender].pfxRcd (paths in the BGP table
  *          from the peer; best-path runs from a work queue right after)
  *   GoBGP  `gobgp neighbor <sender> -j` afi_safis[].state.accepted (received if absent)
- *   Tartan control API status() peers[].families[ipv4-unicast].received (Adj-RIB-In count)
+ *   Tartan control API status() locRib[ipv4-unicast]: best routes after the decision process, the
+ *          point BIRD's count is at (BIRD decides as it imports). The Adj-RIB-In count
+ *          (peers[].families[].received, before decisions, like FRR's pfxRcd) was used up to
+ *          2026-11-25 09:49 and flattered Tartan by the decision time (see BENCHMARKS.md).
  */
 import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -318,13 +321,12 @@ async function startTartanBench(host: Host, o: StartOptions): Promise<RunningDae
     mode: o.mode,
     memPids: [{ name: 'tartan-node', pid: proc.pid }],
     nsPid: proc.pid,
-    countMethod: 'control API status(): peers[sender].families[ipv4-unicast].received',
+    countMethod: 'control API status(): locRib[ipv4-unicast] (best routes, after the decision process)',
     // With a FIB in the build, wait for it like BIRD/FRR; otherwise detect (n/a after a grace period).
     fib: o.mode === 'fib' ? (hasFib ? true : 'auto') : false,
     async ribCount() {
       const s = await node.status();
-      const p = s.peers.find((x) => x.address === o.sender);
-      return p?.families.find((f) => f.family === 'ipv4-unicast')?.received ?? 0;
+      return s.locRib?.['ipv4-unicast'] ?? 0;
     },
     async verify() {
       const m = /End-of-RIB for ipv4-unicast: (\d+) route\(s\) received","peer":"[^"]*","timestamp":"([^"]+)"/.exec(node.logTail(200));

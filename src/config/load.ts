@@ -5,11 +5,13 @@ import { parseDocument } from 'yaml';
 import { FAMILIES, type Family } from '../bgp/wire/types';
 import { parsePrefix, ipFamily } from '../util/ip';
 import { ConfigError } from './errors';
+import { expandEnv } from './env-expand';
 import { FieldReader, describe } from './fields';
 import { parseCommunity, parseLargeCommunity } from '../bgp/policy/communities';
-import type { NodeConfig, OriginateEntry, PeerConfigEntry, BgpTimersConfig, DatastoreSettings } from './types';
+import { DEFAULT_SECRETS_DIR, type NodeConfig, type OriginateEntry, type PeerConfigEntry, type PeerPassword, type BgpTimersConfig, type DatastoreSettings } from './types';
 import type { NamedBgpFilter } from '../bgp/policy/bgp-filter';
 import { checkResource } from '../datastore/resources/validate';
+import { isSecretName, MAX_PASSWORD_BYTES } from './secrets';
 
 /** Calico's default AS number (BGPConfiguration asNumber). */
 export const DEFAULT_AS_NUMBER = 64512;
@@ -38,7 +40,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
 
 /** Parse and validate config text (YAML or JSON). */
 export function parseConfig(text: string, file?: string, env: NodeJS.ProcessEnv = process.env): NodeConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(expandEnv(text, env, file), { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0];
@@ -123,6 +125,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   dpReader.rejectUnknown();
 
   const controlSocket = top.string('controlSocket', DEFAULT_CONTROL_SOCKET);
+  const secretsDir = top.string('secretsDir', DEFAULT_SECRETS_DIR);
 
   const logReader = top.child('log');
   const log = {
@@ -137,6 +140,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     keepaliveTime: bgpReader.optionalInteger('keepaliveTime', 1, 21845),
     connectRetryTime: bgpReader.integer('connectRetryTime', 1, 65535, DEFAULT_CONNECT_RETRY_TIME),
     gracefulRestartTime: bgpReader.integer('gracefulRestartTime', 0, 4095, DEFAULT_GRACEFUL_RESTART_TIME),
+    nextHopTracking: bgpReader.boolean('nextHopTracking', true),
   };
   bgpReader.rejectUnknown();
 
@@ -168,7 +172,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   top.rejectUnknown();
 
   if (datastore && top.has('asNumber')) datastore.nodeASNumber = asNumber;
-  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, metrics, health, dataplane, controlSocket, log, bgp, peers, originate, bgpFilters, ...(datastore ? { datastore } : {}) };
+  return { nodeName, asNumber, routerId, ipv4Address, ipv6Address, routeReflectorClusterID, listen, fib, metrics, health, dataplane, controlSocket, log, bgp, peers, originate, bgpFilters, secretsDir, ...(datastore ? { datastore } : {}) };
 }
 
 /** Autodetection methods Tartan knows (Calico's, minus kubernetes-internal-ip). */
@@ -252,16 +256,53 @@ function readPeer(value: unknown, path: string, defaults: BgpTimersConfig): Peer
     enabled: r.boolean('enabled', true),
     routeReflectorClient: r.boolean('routeReflectorClient', false),
     nextHopMode: r.oneOf('nextHopMode', ['Auto', 'Self', 'Keep'] as const, 'Auto'),
+    addPaths: r.oneOf('addPaths', ['off', 'receive', 'send', 'both'] as const, 'off'),
     filters: r.list('filters').map(({ value: v, path: p }) => {
       if (typeof v !== 'string' || !v) throw new ConfigError(p, `must be a filter name, got ${describe(v)}`);
       return v;
     }),
   };
+  const ttlSecurity = r.optionalInteger('ttlSecurity', 1, 255);
+  if (ttlSecurity !== undefined) peer.ttlSecurity = ttlSecurity;
+  const password = readPassword(r);
+  if (password !== undefined) peer.password = password;
   if (peer.sourceAddress !== undefined && ipFamily(peer.sourceAddress) !== ipFamily(peerIP)) {
     throw new ConfigError(r.fieldPath('sourceAddress'), `${peer.sourceAddress} is not of the same family as peerIP ${peerIP}`);
   }
   r.rejectUnknown();
   return peer;
+}
+
+/**
+ * `password: "text"` (inline), or Calico's `password: {secretKeyRef: {name,
+ * key}}`: the file `<secretsDir>/<name>/<key>`.
+ */
+function readPassword(r: FieldReader): PeerPassword | undefined {
+  if (!r.has('password')) {
+    r.raw('password');
+    return undefined;
+  }
+  const v = r.raw('password');
+  if (typeof v === 'string') {
+    const bytes = Buffer.byteLength(v);
+    if (bytes < 1 || bytes > MAX_PASSWORD_BYTES) throw new ConfigError(r.fieldPath('password'), `must be 1..${MAX_PASSWORD_BYTES} bytes (a TCP-MD5 key), got ${bytes}`);
+    return { inline: v };
+  }
+  const p = r.child('password');
+  const ref = p.child('secretKeyRef');
+  p.rejectUnknown();
+  const out = { secretName: secretPart(ref, 'name'), secretKey: secretPart(ref, 'key') };
+  ref.rejectUnknown();
+  return out;
+}
+
+/** A secret or key name: one path component, as in Kubernetes. */
+function secretPart(r: FieldReader, name: string): string {
+  const v = r.string(name);
+  if (!isSecretName(v)) {
+    throw new ConfigError(r.fieldPath(name), `"${v}" is not a secret ${name} (letters, digits, ".", "_", "-")`);
+  }
+  return v;
 }
 
 function readFamilies(r: FieldReader, fallback: Family[]): Family[] {

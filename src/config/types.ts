@@ -35,6 +35,13 @@ export interface NodeConfig {
   /** Calico BGPFilter definitions (name + spec), referenced by peers[].filters. */
   bgpFilters: NamedBgpFilter[];
   /**
+   * Directory of the secrets peers' passwords name: the file
+   * `<secretsDir>/<secretName>/<secretKey>` holds the password (the layout of
+   * Kubernetes secret volumes mounted at `<secretsDir>/<secretName>`).
+   * Default DEFAULT_SECRETS_DIR.
+   */
+  secretsDir: string;
+  /**
    * Cluster mode: peers, originated prefixes and route reflection come from
    * Calico resources in etcd (src/peering), as confd drives BIRD; `peers`,
    * `originate` and `bgpFilters` of the file are then not used. Absent =
@@ -125,6 +132,12 @@ export interface BgpTimersConfig {
   keepaliveTime?: number;
   connectRetryTime: number;
   gracefulRestartTime: number;
+  /**
+   * Exclude routes whose NEXT_HOP no kernel route resolves (RFC 4271
+   * §9.1.2), tracking the main table; default true. false: every next hop
+   * is taken as reachable.
+   */
+  nextHopTracking: boolean;
 }
 
 export interface PeerConfigEntry {
@@ -147,21 +160,42 @@ export interface PeerConfigEntry {
   routeReflectorClient: boolean;
   /** Calico BGPPeer nextHopMode: Auto (RFC behaviour), Self, or Keep. */
   nextHopMode: 'Auto' | 'Self' | 'Keep';
+  /**
+   * ADD-PATH (RFC 7911) offered for every family of this peer, like BIRD's
+   * `add paths rx|tx|on`: receive several paths per prefix from it, send it
+   * every path (e.g. to route-reflector clients), or both. Default off.
+   */
+  addPaths: 'off' | 'receive' | 'send' | 'both';
   /** Names of bgpFilters applied to this peer, in order (Calico BGPPeer spec.filters). */
   filters: string[];
+  /**
+   * GTSM / TTL security (RFC 5082; Calico ttlSecurity, BIRD `ttl security on;
+   * multihop N`): the peer is at most this many hops away, 1..255. We send
+   * with TTL 255 and the kernel drops segments from it with a TTL below
+   * 256 - N. Absent: off.
+   */
+  ttlSecurity?: number;
+  /**
+   * TCP-MD5 password (RFC 2385; Calico password.secretKeyRef, BIRD
+   * `password`): a secret read from `secretsDir/<secretName>/<secretKey>`, or
+   * (config file only) the password itself. Absent: no TCP-MD5.
+   */
+  password?: PeerPassword;
   // The fields below are set by the datastore peering watcher (src/peering);
   // a config file never sets them.
   /** How the peer came to be configured, as calicoctl names it; default "node specific". */
   peerType?: PeerType;
   /** Graceful-restart time offered to this peer, seconds (Calico maxRestartTime / nodeMeshMaxRestartTime); default bgp.gracefulRestartTime. */
   maxRestartTime?: number;
-  /** GTSM hop count (Calico ttlSecurity). Accepted and shown; NOT enforced (no IP_MINTTL yet). */
-  ttlSecurity?: number;
-  /** Where Calico would read the TCP-MD5 password from. Accepted and shown; TCP-MD5 is NOT implemented. */
-  password?: { secretName: string; secretKey: string };
   /** Calico numAllowedLocalASNumbers (BIRD `allow local as`). Accepted; not applied. */
   numAllowedLocalASNumbers?: number;
 }
+
+/** Where a peer's TCP-MD5 password comes from. */
+export type PeerPassword = { secretName: string; secretKey: string } | { inline: string };
+
+/** Where secrets named by peers' `password.secretKeyRef` are read from by default (like a Kubernetes secret volume). */
+export const DEFAULT_SECRETS_DIR = '/etc/tartan/secrets';
 
 /** Peer type names as `calicoctl node status` prints them. */
 export type PeerType = 'node-to-node mesh' | 'global' | 'node specific';

@@ -256,6 +256,8 @@ export function computePeering(s: ClusterSnapshot, defaults: PeeringDefaults): P
       enabled: true,
       routeReflectorClient: !!me.rrClusterID && c.asNumber === effectiveLocalAs && c.rrClusterID !== me.rrClusterID,
       nextHopMode,
+      // Calico's BGPPeer has no ADD-PATH setting (BIRD as Calico runs it sends one path).
+      addPaths: 'off',
       filters: mesh ? [] : [...(spec.filters ?? [])],
       peerType: type,
       ...(restart !== undefined ? { maxRestartTime: Math.min(restart, 4095) } : {}),

@@ -233,7 +233,8 @@ export class PrefixTable {
       for (let w = 0; w < stride; w++) key[w] = old[base + w]!;
       let j = this.hash(key, tag - 1) & mask;
       while (d[j * width + stride]! >>> 24 !== EMPTY) j = (j + 1) & mask;
-      d.set(old.subarray(base, base + width), j * width);
+      const to = j * width;
+      for (let w = 0; w < width; w++) d[to + w] = old[base + w]!;
     }
     this.data = d;
     this.capacity = cap;

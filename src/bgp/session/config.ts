@@ -6,6 +6,8 @@
 import { isIP } from 'node:net';
 import { TartanError } from '../../errors';
 import type { Family } from '../wire';
+import type { SocketSecurity } from '../../netsock';
+import { TCP_MD5_MAX_KEY_LENGTH } from '../../netsock/struct';
 import {
   BGP_PORT,
   DEFAULT_CONNECT_DELAY_TIME,
@@ -81,6 +83,10 @@ export interface PeerConfig {
   sourceAddress?: string;
   /** Local (source) port of outgoing connections; default ephemeral. */
   sourcePort?: number;
+  /** TCP-MD5 key (RFC 2385, BIRD `password`), 1..80 bytes, on outgoing and accepted connections; default none. */
+  tcpMd5Key?: Buffer;
+  /** GTSM (RFC 5082, BIRD `ttl security on` + `multihop N`): the peer is at most this many hops away, 1..255; default off. */
+  ttlSecurity?: number;
   /** Families to negotiate; default the family of `address` (one session per family, as Calico). */
   families?: Family[];
   /** ADD-PATH per family; default none. */
@@ -136,6 +142,8 @@ export interface ResolvedPeerConfig {
   connectTimeout: number;
   sourceAddress: string | undefined;
   sourcePort: number | undefined;
+  /** TCP-MD5 key and TTL security of this peer's connections (empty: none). */
+  security: SocketSecurity;
   session: SessionConfig;
 }
 
@@ -155,6 +163,13 @@ function checkUint(address: string, field: string, v: number, min: number, max: 
     throw invalid(address, field, `must be an integer in ${min}..${max}, got ${v}`);
   }
   return v;
+}
+
+function checkKey(address: string, key: Buffer): Buffer {
+  if (key.length < 1 || key.length > TCP_MD5_MAX_KEY_LENGTH) {
+    throw invalid(address, 'tcpMd5Key', `must be 1..${TCP_MD5_MAX_KEY_LENGTH} bytes, got ${key.length}`);
+  }
+  return key;
 }
 
 /**
@@ -228,6 +243,10 @@ export function resolvePeerConfig(config: PeerConfig, speaker: SpeakerIdentity):
     connectTimeout: checkUint(a, 'connectTimeout', config.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT, 1, 3600),
     sourceAddress: config.sourceAddress,
     sourcePort: config.sourcePort === undefined ? undefined : checkUint(a, 'sourcePort', config.sourcePort, 1, 65535),
+    security: {
+      ...(config.tcpMd5Key !== undefined ? { tcpMd5Key: checkKey(a, config.tcpMd5Key) } : {}),
+      ...(config.ttlSecurity !== undefined ? { ttlSecurity: checkUint(a, 'ttlSecurity', config.ttlSecurity, 1, 255) } : {}),
+    },
     session: {
       localAs,
       routerId: speaker.routerId,

@@ -18,7 +18,8 @@
  * 6286 (BGP Identifier), 6608 (FSM error subcodes), 6793 (4-octet AS),
  * 7313 (enhanced route refresh), 7606 (revised error handling, via the codec),
  * 7911 (ADD-PATH), 8203/9003 (shutdown communication), 8654 (extended
- * message), 8950 (extended next hop), 2918 (route refresh).
+ * message), 8950 (extended next hop), 2918 (route refresh), 2385 (TCP-MD5)
+ * and 5082 (GTSM), both through src/netsock.
  *
  * Only what the daemon needs is exported here.
  */

@@ -257,6 +257,7 @@ export class Peer extends EventEmitter<{ event: [PeerEvent] }> {
               connector: this.connector,
               ...(c.sourceAddress !== undefined ? { localAddress: c.sourceAddress } : {}),
               ...(c.sourcePort !== undefined ? { localPort: c.sourcePort } : {}),
+              ...(c.security.tcpMd5Key !== undefined || c.security.ttlSecurity !== undefined ? { security: c.security } : {}),
               timeoutMs: c.connectTimeout * 1000,
             },
           }

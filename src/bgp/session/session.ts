@@ -39,7 +39,7 @@ import { type FsmAction, type FsmContext, type FsmEvent, type FsmState, initialS
 import { buildLocalOpen } from './local-open';
 import { codecOptionsFor, type Negotiated } from './negotiate';
 import { TimerSet } from './timers';
-import type { Connector, Transport } from './transport';
+import type { ConnectOptions, Connector, Transport } from './transport';
 
 /** Structural subset of a winston logger, so any logger (or none) fits. */
 export interface SessionLogger {
@@ -99,7 +99,7 @@ export interface SessionOptions {
   /** The peer's address and port (for outgoing connections and logs). */
   remote: { address: string; port: number };
   /** How outgoing connections are made; required unless passive. */
-  connect?: { connector: Connector; localAddress?: string; localPort?: number; timeoutMs: number };
+  connect?: { connector: Connector; localAddress?: string; localPort?: number; security?: ConnectOptions['security']; timeoutMs: number };
   clock: Clock;
   /** Random source in [0, 1) for timer jitter; injected for tests. */
   random?: () => number;
@@ -377,6 +377,7 @@ export class Session extends EventEmitter<{ event: [SessionEvent] }> {
       port,
       ...(c.localAddress !== undefined ? { localAddress: c.localAddress } : {}),
       ...(c.localPort !== undefined ? { localPort: c.localPort } : {}),
+      ...(c.security !== undefined ? { security: c.security } : {}),
       timeoutMs: c.timeoutMs,
       signal: attempt.signal,
     }).then(

@@ -1,11 +1,13 @@
 /**
  * Transport over node:net: the only file of the session layer that touches
- * sockets (besides the listener, which only accepts them).
+ * sockets (besides the listener, which only accepts them). Connections with
+ * TCP-MD5 or TTL security start from a socket made by src/netsock.
  */
 
 import { EventEmitter } from 'node:events';
 import { isIP, type Socket, connect as netConnect } from 'node:net';
 import { TartanError, errorMessage } from '../../errors';
+import { securedSocket } from '../../netsock';
 import type { Connector, Transport, TransportEvents } from './transport';
 
 /**
@@ -95,12 +97,27 @@ export const connectTcp: Connector = (opts) =>
       reject(new TartanError(CONNECT_FAILED, `connect to ${where}: aborted`));
       return;
     }
-    const socket = netConnect({
+    const target = {
       host: opts.host,
       port: opts.port,
       ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
       ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
-    });
+    };
+    let socket: Socket;
+    if (opts.security?.tcpMd5Key !== undefined || opts.security?.ttlSecurity !== undefined) {
+      // Our own socket, its TCP-MD5 key and TTLs set before the SYN; node:net binds and connects it.
+      let secured: Socket | undefined;
+      try {
+        secured = securedSocket(opts.host, opts.security);
+        socket = secured.connect(target);
+      } catch (err) {
+        secured?.destroy();
+        reject(new TartanError(CONNECT_FAILED, `connect to ${where}: ${errorMessage(err)}`, { cause: err }));
+        return;
+      }
+    } else {
+      socket = netConnect(target);
+    }
     const timer = setTimeout(() => fail(new Error(`timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
     const onAbort = (): void => fail(new Error('aborted'));
     const cleanup = (): void => {

@@ -3,6 +3,7 @@
  * byte stream with Node's backpressure contract and nothing else, so unit
  * tests run the whole session over a fake and no sockets.
  */
+import type { SocketSecurity } from '../../netsock';
 
 /** Events a transport emits. `close` comes exactly once, last; `error` is set when it closed because of one. */
 export interface TransportEvents {
@@ -36,6 +37,8 @@ export interface ConnectOptions {
   /** Source address (BIRD `source address`, Calico `sourceAddress: UseNodeIP`). */
   localAddress?: string;
   localPort?: number;
+  /** TCP-MD5 key and TTL security, set on the socket before its SYN; none = a plain socket. */
+  security?: SocketSecurity;
   /** Give up after this long, ms. */
   timeoutMs: number;
   /** Aborting cancels the attempt; the promise then rejects. */

@@ -20,6 +20,7 @@ import { RibEngine, addressSortKey, ipv4ToNumber, attributesView, type FibSink, 
 import { parseCommunity, parseLargeCommunity } from '../policy/communities';
 import { compileFilters, type NamedBgpFilter } from '../policy/bgp-filter';
 import { parsePrefix } from '../../util/ip';
+import { peerSecurity, type PeerSecurity } from './peer-security';
 import { VERSION } from '../../version';
 
 /** Everything the speaker keeps per configured neighbour. */
@@ -36,6 +37,8 @@ interface PeerEntry {
   staleTimer?: NodeJS.Timeout;
   /** NOTIFICATIONs by direction, code and subcode ("sent:6:2" → count), for metrics. */
   notifications: Map<string, number>;
+  /** TCP-MD5 key and TTL security of its connections; with an error the peer is not started. */
+  security: PeerSecurity;
 }
 
 /**
@@ -50,6 +53,8 @@ const STOP_GRACE_MS = 2000;
 export interface SpeakerOptions {
   /** Where best routes go (the kernel FIB); none = RIB only. */
   fib?: FibSink;
+  /** Whether a next hop resolves (next-hop tracking); none = every next hop does. */
+  nextHopReachable?: (address: string) => boolean;
 }
 
 export class Speaker {
@@ -78,6 +83,7 @@ export class Speaker {
       me: this.me,
       decision: { alwaysCompareMed: false },
       fib: opts.fib,
+      ...(opts.nextHopReachable ? { nextHopReachable: opts.nextHopReachable } : {}),
       onError: (err) => this.log.error(`routing engine: ${errorMessage(err)}`),
     });
     this.localSource = this.engine.addSource(this.localSourceInfo());
@@ -139,6 +145,12 @@ export class Speaker {
     return true;
   }
 
+  /** Kernel routes changed: re-decide the prefixes whose next hops became (un)reachable. */
+  nextHopsChanged(): void {
+    const n = this.engine.nextHopsChanged();
+    if (n > 0) this.log.info(`next-hop reachability changed: re-deciding ${n} route(s)`);
+  }
+
   /** Resolves when the engine has decided and sent everything queued (tests, benchmarks). */
   idle(): Promise<void> {
     return this.engine.idle();
@@ -159,6 +171,8 @@ export class Speaker {
 
   private addPeer(pc: PeerConfigEntry): PeerEntry {
     const log = this.log.child({ component: 'bgp.peer', peer: pc.name === pc.peerIP ? pc.peerIP : `${pc.name} (${pc.peerIP})` });
+    const security = peerSecurity(pc, this.config.secretsDir);
+    if (security.error !== undefined) log.error(`${security.error}: this peer is not started`);
     const peer = new Peer(
       {
         address: pc.peerIP,
@@ -171,8 +185,11 @@ export class Speaker {
         connectRetryTime: pc.connectRetryTime,
         sourceAddress: pc.sourceAddress,
         families: pc.families,
+        ...(pc.addPaths !== 'off' ? { addPath: Object.fromEntries(pc.families.map((f) => [f, pc.addPaths])) } : {}),
         gracefulRestart: { restartTime: pc.maxRestartTime ?? this.config.bgp.gracefulRestartTime },
-        enabled: pc.enabled,
+        enabled: pc.enabled && security.error === undefined,
+        ...(security.tcpMd5Key !== undefined ? { tcpMd5Key: security.tcpMd5Key } : {}),
+        ...(security.ttlSecurity !== undefined ? { ttlSecurity: security.ttlSecurity } : {}),
         packedNlri: true,
       },
       { speaker: { localAs: this.config.asNumber, routerId: this.config.routerId }, logger: log },
@@ -184,7 +201,7 @@ export class Speaker {
       origin: { local: false, ibgp: localAs === pc.asNumber, fromRrClient: pc.routeReflectorClient, peerRouterId: '0.0.0.0', localAs },
       importFilter: compileFilters(this.filtersOf(pc), 'import'),
     });
-    const entry: PeerEntry = { config: pc, peer, source, log, endOfRib: new Set(), notifications: new Map() };
+    const entry: PeerEntry = { config: pc, peer, source, log, endOfRib: new Set(), notifications: new Map(), security };
 
     peer.on('event', (e) => this.onPeerEvent(entry, e));
     this.peers.set(pc.peerIP, entry);
@@ -231,7 +248,8 @@ export class Speaker {
     const wanted = new Map(next.peers.map((p) => [p.peerIP, p]));
     for (const entry of [...this.peers.values()]) {
       const pc = wanted.get(entry.config.peerIP);
-      if (pc && JSON.stringify({ ...pc, filters: [] }) === JSON.stringify({ ...entry.config, filters: [] })) {
+      const rekey = pc !== undefined && peerSecurity(pc, next.secretsDir).fingerprint !== entry.security.fingerprint;
+      if (pc && !rekey && JSON.stringify({ ...pc, filters: [] }) === JSON.stringify({ ...entry.config, filters: [] })) {
         // Only its filters (or their definitions) may differ: re-filter without touching the session.
         const before = JSON.stringify(this.filtersOf(entry.config, cur));
         const after = JSON.stringify(this.filtersOf(pc, next));
@@ -294,8 +312,10 @@ export class Speaker {
         continue;
       }
       const filtersBefore = JSON.stringify(this.filtersOf(entry.config, cur));
-      if (JSON.stringify(pc) !== JSON.stringify(entry.config)) {
-        const soft = this.softChange(entry, pc);
+      // A password whose secret changed (or appeared) needs a new session, as a changed field does.
+      const rekey = peerSecurity(pc, this.config.secretsDir).fingerprint !== entry.security.fingerprint;
+      if (rekey || JSON.stringify(pc) !== JSON.stringify(entry.config)) {
+        const soft = rekey ? undefined : this.softChange(entry, pc);
         if (soft === undefined) {
           changes.push(`peer ${pc.name} (${pc.peerIP}) changed: restarting that session`);
           this.removePeer(entry, { text: 'peer configuration changed' });
@@ -547,7 +567,7 @@ export class Speaker {
     const asWithdraw = update.errors?.some((e) => e.action === 'treat-as-withdraw') ?? false;
     const a = update.attributes;
     const nlriOf = (family: Family, packed: Buffer | undefined, list: UpdateMessage['nlri']): NlriInput =>
-      packed ? { packed, addPath: addPath.has(family) } : { list };
+      packed ? { packed, addPath: addPath.has(family) } : { list, addPath: addPath.has(family) };
 
     // RFC 4271 §9: withdrawals first, so a prefix withdrawn and re-announced in one UPDATE stays.
     if (update.packed?.withdrawn.length || update.withdrawn.length) {
@@ -585,6 +605,7 @@ export class Speaker {
       pid: process.pid,
       startedAt: this.startedAt.toISOString(),
       peers: [...this.peers.values()].map((e) => this.peerStatus(e)),
+      locRib: { 'ipv4-unicast': this.engine.locSize('ipv4-unicast'), 'ipv6-unicast': this.engine.locSize('ipv6-unicast') },
     };
   }
 
@@ -638,6 +659,7 @@ export class Speaker {
       },
     };
     if (s.lastError && s.state !== 'Established') view.lastError = s.lastError.text;
+    if (entry.security.error !== undefined) Object.assign(view, { enabled: entry.config.enabled, lastError: entry.security.error });
     const stale = this.engine.staleCount(entry.source);
     if (stale > 0) {
       view.staleRoutes = stale;
@@ -683,12 +705,13 @@ export class Speaker {
             if (r.rejected) v.rejected = r.rejected;
             if (r.best) v.best = true;
             if (r.stale) v.stale = true;
+            if (r.nextHopUnreachable) v.nextHopUnreachable = true;
             out.push(v);
           }
         }
         if (q.table !== 'in') {
           for (const r of this.engine.advertised(entry.source, family, prefix)) {
-            out.push({ family, prefix: r.prefix, table: 'out', peer: entry.config.peerIP, attributes: attributesView({ ...r.attributes, nextHops: [r.nextHop] }), since: new Date().toISOString() });
+            out.push({ family, prefix: r.prefix, table: 'out', peer: entry.config.peerIP, ...(r.pathId !== undefined ? { pathId: r.pathId } : {}), attributes: attributesView({ ...r.attributes, nextHops: [r.nextHop] }), since: new Date().toISOString() });
           }
         }
       }

@@ -43,13 +43,17 @@ function peerProtocol(cfg: DaemonConfig, p: PeerConfig, index: number): string {
   // The 2-octet-only mode: no AS4 capability in our OPEN (RFC 6793 "OLD" speaker).
   if (p.twoOctetOnly) lines.push('  enable as4 off;');
   if (p.gracefulRestartTime !== undefined) lines.push(`  graceful restart on; graceful restart time ${p.gracefulRestartTime};`);
+  if (p.password !== undefined) lines.push(`  password "${p.password}";`);
+  if (p.ttlSecurity) lines.push('  ttl security on;');
+  if (p.multihop !== undefined) lines.push(p.multihop === true ? '  multihop;' : `  multihop ${p.multihop};`);
   if (p.rrClient) lines.push('  rr client;');
   if (p.clusterId) lines.push(`  rr cluster id ${p.clusterId};`);
   for (const fam of peerFamilies(p)) {
     lines.push(`  ${fam === 'ipv4-unicast' ? 'ipv4' : 'ipv6'} {`);
     lines.push('    import all;');
     lines.push('    export filter tt_export;');
-    lines.push('    gateway direct;');
+    // Multihop sessions resolve next hops recursively; BIRD refuses `gateway direct` there.
+    if (p.multihop === undefined) lines.push('    gateway direct;');
     if (p.addPath) lines.push('    add paths on;');
     lines.push('  };');
   }

@@ -4,7 +4,8 @@
  *
  * Supports: IPv4/IPv6 unicast, iBGP/eBGP, 4-octet ASNs, per-peer local AS,
  * passive, ports, hold time, ADD-PATH (`add paths on`, rx+tx), RR client and
- * cluster id, and a real 2-octet-only mode (`enable as4 off`: no AS4
+ * cluster id, TCP-MD5 (`password`), GTSM (`ttl security on`), `multihop`,
+ * and a real 2-octet-only mode (`enable as4 off`: no AS4
  * capability, AS_TRANS in OPEN, AS4_PATH on the wire).
  * Run-time announce/withdraw rewrites the static routes and runs
  * `birdc configure` (sessions stay up).

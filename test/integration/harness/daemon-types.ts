@@ -36,6 +36,12 @@ export interface PeerConfig {
   twoOctetOnly?: boolean;
   /** Graceful restart time to advertise (RFC 4724), seconds; BIRD per peer, FRR for the whole instance (the first peer that sets it). */
   gracefulRestartTime?: number;
+  /** TCP-MD5 password (RFC 2385). BIRD only (`password`). */
+  password?: string;
+  /** GTSM (RFC 5082): send with TTL 255, accept only TTL ≥ 256 - hops (hops from `multihop`, else 1). BIRD only (`ttl security on`). */
+  ttlSecurity?: boolean;
+  /** A multihop session: `true` = TTL 64, or the hop count. BIRD only (`multihop [N]`); then no `gateway direct`. */
+  multihop?: true | number;
 }
 
 export interface OriginateRoute {

@@ -4,6 +4,7 @@ export { Host, type Family, type KernelRoute, type HostSpawnOptions } from './ho
 export { run, spawnTracked, sleep, ExecError, type ExecOptions, type ExecResult, type ProcessHandle, type SpawnOptions } from './exec';
 export { waitFor, WaitTimeoutError, type WaitForOptions } from './wait-for';
 export { cleanupStale, type StaleCleanupReport } from './stale';
+export { tcpExt, parseTcpExt } from './netstat';
 export * from './daemon-types';
 export { BirdDaemon, startBird, BIRD_SUPPORTS_2_OCTET_ONLY } from './bird';
 export { GobgpDaemon, startGobgp, GOBGP_SUPPORTS_2_OCTET_ONLY } from './gobgp';

@@ -28,6 +28,12 @@ export interface TartanPeer {
   nextHopMode?: 'Auto' | 'Self' | 'Keep';
   /** Names of bgpFilters (given in `extra.bgpFilters`). */
   filters?: string[];
+  /** TCP-MD5 password: inline text, or a secret in the node's `secretsDir` (set it in `extra`). */
+  password?: string | { secretName: string; secretKey: string };
+  /** GTSM hop count. */
+  ttlSecurity?: number;
+  /** ADD-PATH (RFC 7911) offered on this session. */
+  addPaths?: 'receive' | 'send' | 'both';
 }
 
 export interface TartanOriginate {
@@ -155,6 +161,10 @@ function renderConfig(host: Host, opts: TartanOptions, socket: string): string {
       ...(p.rrClient ? { routeReflectorClient: true } : {}),
       ...(p.nextHopMode ? { nextHopMode: p.nextHopMode } : {}),
       ...(p.filters ? { filters: p.filters } : {}),
+      ...(typeof p.password === 'string' ? { password: p.password } : {}),
+      ...(typeof p.password === 'object' ? { password: { secretKeyRef: { name: p.password.secretName, key: p.password.secretKey } } } : {}),
+      ...(p.ttlSecurity !== undefined ? { ttlSecurity: p.ttlSecurity } : {}),
+      ...(p.addPaths ? { addPaths: p.addPaths } : {}),
     })),
     originate: opts.originate ?? [],
     ...(opts.datastore ? { datastore: { type: 'etcdv3', ...opts.datastore } } : {}),
@@ -171,7 +181,7 @@ export async function startTartan(host: Host, opts: TartanOptions): Promise<Tart
   const configFile = join(host.dir, 'tartan-node.yaml');
   const socket = join(host.dir, 'tartan.sock');
   writeFileSync(configFile, renderConfig(host, opts, socket));
-  const proc = host.spawn(['node', DAEMON, '--config', configFile], { logFile: join(host.dir, 'tartan-node.log') });
+  const proc = host.spawn(['node', ...(process.env['TARTAN_NODE_ARGS'] ?? '').split(' ').filter(Boolean), DAEMON, '--config', configFile], { logFile: join(host.dir, 'tartan-node.log') });
   const node = new TartanNode(host, configFile, socket, proc);
   await waitFor(
     async () => {

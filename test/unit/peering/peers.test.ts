@@ -162,6 +162,7 @@ describe('explicit BGPPeers', () => {
       enabled: true,
       routeReflectorClient: false,
       nextHopMode: 'Self',
+      addPaths: 'off',
       filters: ['f1', 'f2'],
       peerType: 'node specific',
       maxRestartTime: 90,
