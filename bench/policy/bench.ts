@@ -6,7 +6,13 @@
  * itself INSIDE that namespace (as the controller runs in its node's
  * namespace), so commands are run directly, not through `ip netns exec`.
  *
- *   node -r ./bench/rib/ts-hook.js bench/policy/bench.ts [--endpoints 1000] [--policies 100] [--repeat 5] [--backend nft|legacy]
+ *   node -r ./bench/rib/ts-hook.js bench/policy/bench.ts [--endpoints 1000] [--policies 100] [--repeat 5] [--backend nft|legacy] [--per-batch] [--gap-ms 0]
+ *
+ * --per-batch runs one iptables-restore process per batch instead of the
+ * nft backend's long-lived one (the legacy backend always does). --gap-ms
+ * pauses before each measured change, so that it does not start while the
+ * kernel is still releasing the previous one (see BENCHMARKS.md).
+ * BENCH_VERBOSE=1 adds each change's times and the restore process's CPU.
  *
  * Prints JSON: from-scratch render/apply ms, one-endpoint change render/apply
  * ms (median of --repeat) with the part spent inside iptables-restore, and
@@ -14,6 +20,7 @@
  * integration tests (the renderer renders enabled families only).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { PolicyDataplane, type Policy, type PolicyInput, type WorkloadEndpoint } from '../../src/dataplane/policy';
 
 function arg(name: string, def: number): number {
@@ -22,6 +29,8 @@ function arg(name: string, def: number): number {
 }
 
 const N_EP = arg('endpoints', 1000);
+/** Pause before each measured change (0: back to back, as before). */
+const GAP_MS = arg('gap-ms', 0);
 const N_POL = arg('policies', 100);
 const REPEAT = arg('repeat', 5);
 const BACKEND = ((): 'nft' | 'legacy' => {
@@ -73,8 +82,31 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
+const PER_BATCH = process.argv.includes('--per-batch');
+const VERBOSE = process.env.BENCH_VERBOSE !== undefined;
+
+/** BENCH_VERBOSE: on-CPU and run-queue ms of the long-lived restore process (Linux schedstat), per change. */
+const sched: Array<{ cpu: number; runq: number } | null> = [];
+function restoreSched(): { pid: number; cpu: number; runq: number } | null {
+  if (!VERBOSE) return null;
+  try {
+    for (const pid of readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/)) {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'iptables-nft-re') continue;
+      const [cpu, runq] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+      return { pid: Number(pid), cpu: (cpu ?? 0) / 1e6, runq: (runq ?? 0) / 1e6 };
+    }
+  } catch {
+    // no such process (per-batch mode, or it exited)
+  }
+  return null;
+}
+function schedDelta(a: ReturnType<typeof restoreSched>, b: ReturnType<typeof restoreSched>): { cpu: number; runq: number } | null {
+  if (a === null || b === null || a.pid !== b.pid) return null;
+  return { cpu: +(b.cpu - a.cpu).toFixed(1), runq: +(b.runq - a.runq).toFixed(1) };
+}
+
 async function inner(): Promise<void> {
-  const dp = new PolicyDataplane({ families: [4], backend: BACKEND, config: { workloadIfacePrefix: 'tt' } });
+  const dp = new PolicyDataplane({ families: [4], backend: BACKEND, config: { workloadIfacePrefix: 'tt' }, restoreSession: !PER_BATCH });
   const eps = Array.from({ length: N_EP }, (_, i) => endpoint(i));
   const restoreMs = (): number => dp.counters().restoreMs;
   let r0 = restoreMs();
@@ -86,8 +118,11 @@ async function inner(): Promise<void> {
     // One endpoint changes labels (moves into another app group) — and back on the next round.
     const i = 7;
     const changed = eps.map((e, k) => (k === i ? { ...e, labels: { ...e.labels, app: r % 2 === 0 ? 'app49' : `app${i % 50}` } } : e));
+    if (GAP_MS > 0) await new Promise((res) => setTimeout(res, GAP_MS));
     r0 = restoreMs();
+    const s0 = restoreSched();
     const rep = await dp.apply(input(changed));
+    if (VERBOSE) sched.push(schedDelta(s0, restoreSched()));
     const t = rep.tables['v4/filter'];
     change.push({
       renderMs: rep.renderMs,
@@ -111,15 +146,18 @@ async function inner(): Promise<void> {
         endpoints: N_EP,
         policies: N_POL,
         backend: BACKEND,
+        restore: BACKEND === 'nft' && !PER_BATCH ? 'session' : 'per-batch',
         programmed: stats,
         fromScratch: { renderMs: ms(scratch.renderMs), applyMs: ms(scratch.applyMs), restoreMs: ms(scratchRestore), totalMs: ms(scratch.renderMs + scratch.applyMs) },
         oneEndpointLabelChange: {
           repeat: REPEAT,
+          gapMs: GAP_MS,
           medianRenderMs: med((c) => c.renderMs),
           medianApplyMs: med((c) => c.applyMs),
           medianRestoreMs: med((c) => c.restoreMs),
           medianOwnMs: med((c) => c.renderMs + c.applyMs - c.restoreMs),
           medianTotalMs: med((c) => c.renderMs + c.applyMs),
+          ...(VERBOSE ? { each: change.map((c, k) => ({ render: ms(c.renderMs), apply: ms(c.applyMs), restore: ms(c.restoreMs), restoreProcess: sched[k] })) } : {}),
           touchedChains: change[0]?.touched,
           touchedSets: change[0]?.sets,
         },
@@ -135,6 +173,7 @@ async function inner(): Promise<void> {
       2,
     ),
   );
+  dp.stop();
 }
 
 function main(): void {

@@ -33,8 +33,14 @@ export const NOTIFICATION_CODES: Record<number, string> = {
   7: 'route_refresh_message_error',
 };
 
+type RunResult = { code: number; stdout: string; stderr: string };
+
 /** A command runner as src/dataplane/policy defines it (argv, stdin → exit code and output). */
-export type CommandRunner = (argv: readonly string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }>;
+export interface CommandRunner {
+  (argv: readonly string[], input?: string): Promise<RunResult>;
+  /** A long-lived process fed batches (iptables-nft-restore): each batch counts as one restore. */
+  session?: (argv: readonly string[]) => { run(input: string): Promise<RunResult & { unsupported?: boolean }>; close(): Promise<void> };
+}
 
 export interface MetricsOptions {
   /** Process metrics (CPU, memory, event loop, GC) as tartan_process_* / tartan_nodejs_*; default true. */
@@ -343,23 +349,32 @@ export class TartanMetrics {
    * count ipset runs: `new PolicyDataplane({ runner: metrics.instrumentRunner(processRunner()) })`.
    */
   instrumentRunner(run: CommandRunner): CommandRunner {
-    return async (argv, input) => {
+    const restoreFamily = (argv: readonly string[]): string | null => {
       const prog = (argv[0] ?? '').split('/').pop() ?? '';
-      if (/^ip6?tables(-legacy|-nft)?-restore$/.test(prog)) {
-        const family = prog.startsWith('ip6') ? '6' : '4';
-        const end = this.restoreDuration.startTimer({ family });
-        this.restoreCalls.inc({ family });
-        try {
-          const res = await run(argv, input);
+      return /^ip6?tables(-legacy|-nft)?-restore$/.test(prog) ? (prog.startsWith('ip6') ? '6' : '4') : null;
+    };
+    const timed = async <R extends RunResult & { unsupported?: boolean }>(family: string, fn: () => Promise<R>): Promise<R> => {
+      const end = this.restoreDuration.startTimer({ family });
+      try {
+        const res = await fn();
+        // A session that could not start ran nothing (the batch is then run, and counted, one-shot).
+        if (res.unsupported !== true) {
+          this.restoreCalls.inc({ family });
           if (res.code !== 0) this.restoreErrors.inc({ family });
-          return res;
-        } catch (e) {
-          this.restoreErrors.inc({ family });
-          throw e;
-        } finally {
           end();
         }
+        return res;
+      } catch (e) {
+        this.restoreCalls.inc({ family });
+        this.restoreErrors.inc({ family });
+        end();
+        throw e;
       }
+    };
+    const wrapped: CommandRunner = async (argv, input) => {
+      const prog = (argv[0] ?? '').split('/').pop() ?? '';
+      const family = restoreFamily(argv);
+      if (family !== null) return timed(family, () => run(argv, input));
       if (prog === 'ipset') {
         this.ipsetCalls.inc();
         try {
@@ -373,6 +388,15 @@ export class TartanMetrics {
       }
       return run(argv, input);
     };
+    const session = run.session;
+    if (session !== undefined) {
+      wrapped.session = (argv) => {
+        const s = session(argv);
+        const family = restoreFamily(argv);
+        return { run: (input) => (family === null ? s.run(input) : timed(family, () => s.run(input))), close: () => s.close() };
+      };
+    }
+    return wrapped;
   }
 
   /** The exposition text (what /metrics serves). */

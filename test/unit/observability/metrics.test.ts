@@ -111,6 +111,33 @@ describe('tartan_ metrics', () => {
     expect(lines(text, 'tartan_bgp_sessions')).toEqual([]);
   });
 
+  it('passes a long-lived restore session through, each batch counted as one restore', async () => {
+    const m = new TartanMetrics({}, { processMetrics: false });
+    const batches: string[] = [];
+    const base = Object.assign(async () => ({ code: 0, stdout: '', stderr: '' }), {
+      session: (argv: readonly string[]) => ({
+        run: async (input: string) => {
+          batches.push(`${argv[0]}:${input}`);
+          return input === 'unsupported' ? { code: -1, stdout: '', stderr: '', unsupported: true } : { code: input === 'bad' ? 1 : 0, stdout: '', stderr: '' };
+        },
+        close: async () => undefined,
+      }),
+    });
+    const run = m.instrumentRunner(base);
+    const s = run.session?.(['iptables-nft-restore', '--noflush', '--verbose']);
+    expect(s).toBeDefined();
+    expect(await s?.run('ok')).toEqual({ code: 0, stdout: '', stderr: '' });
+    await s?.run('bad');
+    // A session that could not start ran nothing: not a restore (the one-shot run that follows is).
+    await s?.run('unsupported');
+    expect(batches).toEqual(['iptables-nft-restore:ok', 'iptables-nft-restore:bad', 'iptables-nft-restore:unsupported']);
+    const text = await m.text();
+    expect(lines(text, 'tartan_iptables_restore_calls_total')).toEqual(['tartan_iptables_restore_calls_total{family="4"} 2']);
+    expect(lines(text, 'tartan_iptables_restore_errors_total')).toEqual(['tartan_iptables_restore_errors_total{family="4"} 1']);
+    expect(lines(text, 'tartan_iptables_restore_duration_seconds_count')).toEqual(['tartan_iptables_restore_duration_seconds_count{family="4"} 2']);
+    expect(m.instrumentRunner(async () => ({ code: 0, stdout: '', stderr: '' })).session).toBeUndefined();
+  });
+
   it('serves /metrics over HTTP', async () => {
     const srv = await startMetricsServer(metrics, { host: '127.0.0.1', port: 0 });
     try {

@@ -27,6 +27,15 @@ describe('parseSave', () => {
     expect(p.chains.get('ttn-x')).toEqual(['abcdefghijklmnop', '']);
     expect(p.hooks).toEqual([{ kernelChain: 'INPUT', hash: null, spec: '-j ttn-x' }]);
   });
+
+  test('a description after the hash in the same comment, and the older separate-comment form', () => {
+    const p = parseSave(
+      '*filter\n:ttn-x - [0:0]\n-A ttn-x -m comment --comment "ttn:abcdefghijklmnop Return if policy accepted" -j RETURN\n' +
+        '-A ttn-x -m comment --comment "ttn:bcdefghijklmnopq" -m comment --comment "Clear marks" -j DROP\nCOMMIT\n',
+      own,
+    );
+    expect(p.chains.get('ttn-x')).toEqual(['abcdefghijklmnop', 'bcdefghijklmnopq']);
+  });
 });
 
 describe('planTable', () => {

@@ -78,6 +78,62 @@ describe('PolicyRenderer (incremental)', () => {
     expect(changed.sort()).toEqual(['4/filter/ttn-fw-ttfe', '4/filter/ttn-tw-ttfe']);
   });
 
+  test('random endpoint changes, rendered in place or in full, always equal a from-scratch render', () => {
+    // Deterministic pseudo-random steps (mulberry32).
+    let seed = 0x5eed;
+    const rnd = (): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const apps = ['a', 'b', 'c', 'd'];
+    const mk = (i: number): WorkloadEndpoint =>
+      wep(`w${i}`, i % 3 === 0 ? 'dev' : 'prod', i % 4 === 0 ? 'n2' : 'n1', `198.18.2.${i + 2}/32`, { app: pick(apps), role: pick(['fe', 'be']) }, {
+        ports: i % 2 === 0 ? [{ name: 'http', protocol: 'TCP', port: 8000 + (i % 3) }] : [],
+      });
+    const pols: PolicyInput['policies'] = apps.flatMap((a, j) => [
+      {
+        kind: 'GlobalNetworkPolicy' as const,
+        name: `g-${a}`,
+        spec: { order: j, selector: `app == '${a}'`, ingress: [{ action: 'Allow' as const, protocol: 'TCP', source: { selector: `role == 'fe' && app == '${pick(apps)}'` }, destination: { ports: ['http'] } }] },
+      },
+      {
+        kind: 'NetworkPolicy' as const,
+        name: `n-${a}`,
+        namespace: 'prod',
+        spec: { order: 10 + j, selector: `app == '${a}' && role == 'be'`, egress: [{ action: 'Deny' as const, destination: { selector: `app == '${a}'` } }], types: ['Egress' as const] },
+      },
+    ]);
+    const r = new PolicyRenderer({ ...OPTS, families: [4, 6] });
+    let weps = Array.from({ length: 24 }, (_, i) => mk(i));
+    let input = baseInput({ policies: pols, workloadEndpoints: weps });
+    step(r, input);
+    let inPlace = 0;
+    for (let n = 0; n < 150; n++) {
+      const i = Math.floor(rnd() * weps.length);
+      const w = weps[i] as WorkloadEndpoint;
+      const what = rnd();
+      let next: WorkloadEndpoint = w;
+      if (what < 0.6) next = { ...w, labels: { ...w.labels, app: pick(apps) } };
+      else if (what < 0.75) next = { ...w, labels: { ...w.labels, role: w.labels?.['role'] === 'fe' ? 'be' : 'fe' } };
+      else if (what < 0.85) next = { ...w, ports: [{ name: 'http', protocol: 'TCP', port: 9000 + n }] };
+      else if (what < 0.95) next = { ...w, ipNetworks: [`198.18.3.${n + 2}/32`] };
+      else next = { ...w, profiles: [] };
+      weps = weps.map((x, k) => (k === i ? next : x));
+      // Now and then something that needs a full render: a policy, a profile, an endpoint more.
+      if (n % 37 === 36) input = { ...input, profiles: input.profiles.map((p) => ({ ...p, labelsToApply: { n: String(n) } })) };
+      if (n % 53 === 52) weps = [...weps, mk(100 + n)];
+      input = { ...input, workloadEndpoints: weps };
+      step(r, input);
+      if ((r as unknown as { state: { fams: Map<number, { inPlace: boolean }> } }).state.fams.get(4)?.inPlace === true) inPlace++;
+    }
+    // Both paths were taken.
+    expect(inPlace).toBeGreaterThan(40);
+    expect(inPlace).toBeLessThan(150);
+  });
+
   test('only enabled families are rendered', () => {
     const out = new PolicyRenderer({ ...OPTS, families: [4] }).render(baseInput({ policies }));
     expect(out.v6.tables.filter.chains).toEqual([]);

@@ -1,7 +1,7 @@
 /** Whole-dataplane rendering: golden text, layout, ordering, determinism, change locality. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderDataplane, tableText, type PolicyInput, type RenderedTable } from '../../../src/dataplane/policy';
+import { renderDataplane, ruleLine, tableText, type PolicyInput, type RenderedTable } from '../../../src/dataplane/policy';
 import { baseInput, CFG } from './helpers';
 
 const OPTS = { config: { workloadIfacePrefix: 'tt' } };
@@ -38,6 +38,22 @@ const withPolicies: PolicyInput = baseInput({
       spec: { order: 5, selector: "role == 'fe'", types: ['Egress'], egress: [{ action: 'Log' }, { action: 'Deny', destination: { nets: ['198.19.0.0/16'] } }, { action: 'Allow' }] },
     },
   ],
+});
+
+describe('ruleLine', () => {
+  test("a rule's descriptive comment shares the hash comment's match (one comment match per rule)", () => {
+    expect(ruleLine('c', 'h', '-m mark --mark 0x1/0x1 -m comment --comment "Return if policy accepted" -j RETURN', 'ttn:')).toBe(
+      '-A c -m comment --comment "ttn:h Return if policy accepted" -m mark --mark 0x1/0x1 -j RETURN',
+    );
+    expect(ruleLine('c', 'h', '-m comment --comment "Clear marks" -j MARK --set-xmark 0x0/0x30000', 'ttn:')).toBe(
+      '-A c -m comment --comment "ttn:h Clear marks" -j MARK --set-xmark 0x0/0x30000',
+    );
+    expect(ruleLine('c', 'h', '-j DROP -m comment --comment "x"', 'ttn:')).toBe('-A c -m comment --comment "ttn:h x" -j DROP');
+    expect(ruleLine('c', 'h', '-i tt+ -j ACCEPT', 'ttn:')).toBe('-A c -m comment --comment "ttn:h" -i tt+ -j ACCEPT');
+    // Too long for one comment match (255 characters): kept apart.
+    const long = `End of tier ${'t'.repeat(250)}`;
+    expect(ruleLine('c', 'h', `-m comment --comment "${long}" -j DROP`, 'ttn:')).toBe(`-A c -m comment --comment "ttn:h" -m comment --comment "${long}" -j DROP`);
+  });
 });
 
 describe('renderDataplane', () => {

@@ -11,9 +11,13 @@
  *   drifted: a deleted rule, a flushed or deleted chain, a deleted hook, a
  *   changed set. Each repaired chain, hook or set counts in `repairs`.
  * - Any failed write drops the cache, so the next operation reads back first.
+ * - With the nft backend, iptables batches go to one long-lived
+ *   iptables-nft-restore (restore-session.ts). If it dies in the middle of a
+ *   batch, whether that batch was committed is unknown: the operation reads
+ *   everything back and programs the difference once more, with a new process.
  * Operations are serialised; a resync never interleaves with an apply.
  */
-import { TartanError, errorMessage } from '../../../errors';
+import { TartanError, errorMessage, isTartanError } from '../../../errors';
 import { renderConfig, type RenderConfig } from '../config';
 import type { IpVersion, PolicyInput } from '../model';
 import { PolicyRenderer } from '../render';
@@ -38,6 +42,12 @@ export interface PolicyDataplaneOptions {
   resyncIntervalMs?: number;
   /** Called with errors of periodic resyncs (they cannot be thrown anywhere). */
   onError?: (err: unknown) => void;
+  /**
+   * nft backend: feed iptables batches to one long-lived iptables-nft-restore
+   * when the runner can start one (processRunner can). Default true; false
+   * runs one process per batch, as with the legacy backend.
+   */
+  restoreSession?: boolean;
 }
 
 export interface PolicyCounters {
@@ -52,6 +62,8 @@ export interface PolicyCounters {
   ipsetErrors: number;
   repairs: number;
   resyncs: number;
+  /** Operations that read back and programmed again after a restore process died mid-batch. */
+  restoreCrashRetries: number;
 }
 
 export interface TableReport {
@@ -95,6 +107,7 @@ export class PolicyDataplane {
   /** Total drift repairs since start (metric). */
   repairs = 0;
   resyncs = 0;
+  restoreCrashRetries = 0;
 
   constructor(private readonly opts: PolicyDataplaneOptions = {}) {
     this.cfg = renderConfig(opts.config);
@@ -115,7 +128,7 @@ export class PolicyDataplane {
       const rendered = this.renderer.render(input);
       const t1 = performance.now();
       this.desired = rendered;
-      const report = await this.program(false);
+      const report = await this.programRetrying(false);
       report.renderMs = t1 - t0;
       report.applyMs = performance.now() - t1;
       return report;
@@ -127,7 +140,7 @@ export class PolicyDataplane {
     return this.serial(async () => {
       this.resyncs++;
       const t = performance.now();
-      const report = await this.program(true);
+      const report = await this.programRetrying(true);
       report.applyMs = performance.now() - t;
       this.repairs += report.repairs;
       return report;
@@ -144,9 +157,11 @@ export class PolicyDataplane {
     this.timer.unref();
   }
 
+  /** Stop the periodic resync and end long-lived restore processes (a later apply starts new ones). */
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    for (const f of this.families ?? []) f.iptables.close();
   }
 
   /**
@@ -167,6 +182,7 @@ export class PolicyDataplane {
       ipsetErrors: this.ipsets.errors,
       repairs: this.repairs,
       resyncs: this.resyncs,
+      restoreCrashRetries: this.restoreCrashRetries,
     };
     for (const f of this.families ?? []) {
       const c = f.iptables.counters;
@@ -197,6 +213,21 @@ export class PolicyDataplane {
     return { chains, rules, ipsets };
   }
 
+  /**
+   * program(), and once more from a full read-back if a restore process died
+   * mid-batch (the caches are already dropped; the batch may or may not have
+   * been committed, so only a read-back can tell what to write).
+   */
+  private async programRetrying(readBack: boolean): Promise<ApplyReport> {
+    try {
+      return await this.program(readBack);
+    } catch (e) {
+      if (!isTartanError(e, 'IPTABLES_RESTORE_CRASHED')) throw e;
+      this.restoreCrashRetries++;
+      return this.program(true);
+    }
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
     this.queue = next.catch(() => undefined);
@@ -209,7 +240,7 @@ export class PolicyDataplane {
     const own = { owns: (c: string) => this.names.owns(c), commentPrefix: this.cfg.commentPrefix };
     this.families = (this.opts.families ?? [4, 6]).map((v) => ({
       v,
-      iptables: new IptablesDriver(this.run, backend, v, own),
+      iptables: new IptablesDriver(this.run, backend, v, own, undefined, { session: this.opts.restoreSession !== false }),
       tables: {},
       sets: null,
       appliedChains: {},
@@ -254,14 +285,22 @@ export class PolicyDataplane {
           const fromCache = !readBack && actual !== undefined;
           if (!fromCache || actual === undefined) actual = await fam.iptables.save(table);
           const wantTable = want.tables[table];
-          const plan = planTable(wantTable, actual, this.cfg.commentPrefix, fromCache ? fam.appliedChains[table] : undefined);
+          const applied = fromCache ? fam.appliedChains[table] : undefined;
+          const plan = planTable(wantTable, actual, this.cfg.commentPrefix, applied);
           if (plan.text !== null) {
             fam.tables[table] = undefined;
             fam.appliedChains[table] = undefined;
             await fam.iptables.restore(plan.text, plan.lines);
           }
           fam.tables[table] = fromCache ? updateProgrammed(actual, wantTable, plan, this.cfg.commentPrefix) : programmedAfter(wantTable, this.cfg.commentPrefix);
-          fam.appliedChains[table] = new Map(wantTable.chains.map((c) => [c.name, c]));
+          if (applied !== undefined) {
+            // Only the chains that are new objects, or gone, change in the identity map.
+            for (const c of plan.renewed) applied.set(c.name, c);
+            for (const n of plan.deleted) applied.delete(n);
+            fam.appliedChains[table] = applied;
+          } else {
+            fam.appliedChains[table] = new Map(wantTable.chains.map((c) => [c.name, c]));
+          }
           report.tables[`v${fam.v}/${table}`] = {
             created: plan.created,
             rewritten: plan.rewritten,
@@ -272,6 +311,10 @@ export class PolicyDataplane {
           report.repairs += plan.created.length + plan.rewritten.length + plan.deleted.length + plan.hooksInserted + plan.hooksDeleted;
         }
       }
+      // Rules deleted above still hold their ipsets until nf_tables releases them, after an RCU
+      // grace period; a one-shot iptables-restore waits for that when it exits, a long-lived one
+      // must be ended first (else: "Set cannot be destroyed: it is in use by a kernel component").
+      if (setPlans.some(({ plan }) => plan.destroy !== null)) for (const fam of families) await fam.iptables.settle();
       for (const { fam, want, plan } of setPlans) {
         if (plan.destroy !== null) await this.ipsets.restore(plan.destroy);
         report.ipsets.destroyed.push(...plan.destroyed);

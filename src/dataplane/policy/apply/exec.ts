@@ -4,6 +4,7 @@
  * it rejects only when the program cannot be started at all.
  */
 import { spawn } from 'node:child_process';
+import { RestoreSession, type BatchSession } from './restore-session';
 
 export interface CommandResult {
   code: number;
@@ -11,11 +12,19 @@ export interface CommandResult {
   stderr: string;
 }
 
-export type CommandRunner = (argv: readonly string[], input?: string) => Promise<CommandResult>;
+export interface CommandRunner {
+  (argv: readonly string[], input?: string): Promise<CommandResult>;
+  /**
+   * Optional: a long-lived `argv` process fed one batch at a time
+   * (iptables-nft-restore; see restore-session.ts). Runners without it get
+   * one process per batch.
+   */
+  session?: (argv: readonly string[]) => BatchSession;
+}
 
 /** Runs argv directly, or prefixed (e.g. `['ip', 'netns', 'exec', ns]` in tests). */
 export function processRunner(prefix: readonly string[] = []): CommandRunner {
-  return (argv, input) =>
+  const run: CommandRunner = (argv, input) =>
     new Promise((resolve, reject) => {
       const full = [...prefix, ...argv];
       const [cmd, ...args] = full;
@@ -35,4 +44,10 @@ export function processRunner(prefix: readonly string[] = []): CommandRunner {
       child.stdin.on('error', () => undefined);
       child.stdin.end(input ?? '');
     });
+  run.session = (argv) =>
+    new RestoreSession((a) => {
+      const [cmd, ...args] = [...prefix, ...a];
+      return spawn(cmd ?? '', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    }, argv);
+  return run;
 }

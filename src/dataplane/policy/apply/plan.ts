@@ -29,12 +29,8 @@ export interface TablePlan {
   hooksDeleted: number;
   /** Number of restore lines (metrics: felix_iptables_lines_executed). */
   lines: number;
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  /** Desired chains that are not the very objects of `applied` (written, or found equal by their hashes). */
+  renewed: RenderedChain[];
 }
 
 /**
@@ -52,18 +48,24 @@ export function planTable(
   const adds: string[] = [];
   const rewritten: string[] = [];
   const created: string[] = [];
-  const wanted = new Set<string>();
+  const renewed: RenderedChain[] = [];
+  /** Desired chains that exist in `actual` (when that is all of them, nothing is deleted). */
+  let present = 0;
   for (const c of desired.chains) {
-    wanted.add(c.name);
-    if (applied !== undefined && applied.get(c.name) === c && actual.chains.has(c.name)) continue;
     const have = actual.chains.get(c.name);
-    const want = c.rules.map((r) => r.hash);
-    if (have !== undefined && sameList(have, want)) continue;
+    if (have !== undefined) present++;
+    if (applied !== undefined && have !== undefined && applied.get(c.name) === c) continue;
+    renewed.push(c);
+    if (have !== undefined && have.length === c.rules.length && c.rules.every((r, i) => r.hash === have[i])) continue;
     (have === undefined ? created : rewritten).push(c.name);
     declare.push(`:${c.name} - -`);
     for (const r of c.rules) adds.push(ruleLine(c.name, r.hash, r.body, commentPrefix));
   }
-  const deleted = [...actual.chains.keys()].filter((n) => !wanted.has(n)).sort();
+  let deleted: string[] = [];
+  if (present !== actual.chains.size) {
+    const wanted = new Set(desired.chains.map((c) => c.name));
+    deleted = [...actual.chains.keys()].filter((n) => !wanted.has(n)).sort();
+  }
   for (const n of deleted) declare.push(`:${n} - -`);
 
   // Hooks: keep exactly one copy of each desired hook; delete everything else we own in kernel chains.
@@ -101,6 +103,7 @@ export function planTable(
     hooksInserted: inserts.length,
     hooksDeleted: hookDeletes.length,
     lines: body.length,
+    renewed,
   };
 }
 
@@ -110,7 +113,8 @@ export function planTable(
  */
 export function updateProgrammed(cache: ProgrammedTable, desired: RenderedTable, plan: TablePlan, commentPrefix: string): ProgrammedTable {
   const touched = new Set([...plan.created, ...plan.rewritten]);
-  if (touched.size > 0) for (const c of desired.chains) if (touched.has(c.name)) cache.chains.set(c.name, c.rules.map((r) => r.hash));
+  // Every written chain is in `renewed` (it was not the applied object).
+  if (touched.size > 0) for (const c of plan.renewed) if (touched.has(c.name)) cache.chains.set(c.name, c.rules.map((r) => r.hash));
   for (const n of plan.deleted) cache.chains.delete(n);
   cache.hooks = programmedAfter({ ...desired, chains: [] }, commentPrefix).hooks;
   return cache;

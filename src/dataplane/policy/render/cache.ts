@@ -24,9 +24,13 @@ export class RenderCache {
     this.used = new Map();
   }
 
-  /** Call after a complete render: forget what it did not use. */
-  end(): void {
-    this.entries = this.used;
+  /** Call after a complete render: forget what it did not use (`keep`: a partial render, forget nothing). */
+  end(keep = false): void {
+    if (!keep) {
+      this.entries = this.used;
+      return;
+    }
+    for (const [slot, e] of this.used) this.entries.set(slot, e);
   }
 
   get(slot: string, key: string): RenderedChain | undefined {

@@ -113,6 +113,12 @@ export class EndpointIndex {
   changedAll = true;
   /** Bumped by every update that changed anything. */
   generation = 0;
+  /**
+   * Bumped when the local endpoints or their interface names may have changed
+   * (an endpoint added or removed, or a changed one moved or renamed its
+   * interface); otherwise an order of local endpoints by interface stays valid.
+   */
+  layoutGeneration = 0;
   private readonly dirtyScopes = new Set<string>();
   private readonly byKey = new Map<string, Source>();
   private nsLabels = new Map<string, Record<string, string>>();
@@ -130,7 +136,7 @@ export class EndpointIndex {
     this.update(input);
   }
 
-  /** Did the last update change the members (or their addresses/ports) of this scope? */
+  /** Did the last update change the members of this scope, or the addresses/ports of one of them? */
   scopeDirty(s: Scope): boolean {
     const id = scopeId(s);
     return this.changedAll || this.dirtyScopes.has(id) || !this.scopes.has(id);
@@ -164,9 +170,14 @@ export class EndpointIndex {
     if (all) this.byKey.clear();
 
     const seen = new Set<string>();
+    /** Changed endpoints that were there before with the same addresses and ports (set members unchanged). */
+    const sameContent = new Set<string>();
+    /** Endpoints added or removed, or a changed one's locality or interface (orders must be rebuilt). */
+    let layout = all;
     const visit = (key: string, src: WorkloadEndpoint | HostEndpoint, build: () => IndexedEndpoint): void => {
       seen.add(key);
       const prev = this.byKey.get(key);
+      if (prev === undefined) layout = true;
       const profileHit = (src.profiles ?? []).some((p) => changedProfiles.has(p));
       if (prev !== undefined && !profileHit) {
         if (prev.src === src) return;
@@ -175,7 +186,10 @@ export class EndpointIndex {
           prev.src = src;
           return;
         }
-        this.byKey.set(key, { src, json, e: build() });
+        const e = build();
+        if (contentKey(e) === contentKey(prev.e)) sameContent.add(key);
+        if (e.local !== prev.e.local || e.interfaceName !== prev.e.interfaceName) layout = true;
+        this.byKey.set(key, { src, json, e });
       } else {
         this.byKey.set(key, { src, json: JSON.stringify(src), e: build() });
       }
@@ -218,26 +232,37 @@ export class EndpointIndex {
       if (!seen.has(k)) {
         this.byKey.delete(k);
         this.changed.add(k);
+        layout = true;
       }
     }
     this.changedAll = all;
     if (!all && this.changed.size === 0) return false;
     this.generation++;
-    const weps: IndexedEndpoint[] = [];
-    const heps: IndexedEndpoint[] = [];
-    for (const s of this.byKey.values()) (s.e.kind === 'wep' ? weps : heps).push(s.e);
-    weps.sort((a, b) => cmp(a.key, b.key));
-    heps.sort((a, b) => cmp(a.key, b.key));
-    this.endpoints = [...weps, ...heps];
-    this.localWorkloads = weps.filter((e) => e.local);
-    this.localHosts = heps.filter((e) => e.local);
-    checkUniqueIfaces(this.localWorkloads);
-    checkUniqueIfaces(this.localHosts);
+    if (layout) this.layoutGeneration++;
+    if (layout || this.changed.size * 8 > this.endpoints.length) {
+      const weps: IndexedEndpoint[] = [];
+      const heps: IndexedEndpoint[] = [];
+      for (const s of this.byKey.values()) (s.e.kind === 'wep' ? weps : heps).push(s.e);
+      weps.sort((a, b) => cmp(a.key, b.key));
+      heps.sort((a, b) => cmp(a.key, b.key));
+      this.endpoints = [...weps, ...heps];
+    } else {
+      // Same keys: the order by key stands, only the changed endpoints' objects are new.
+      this.endpoints = this.endpoints.map((e) => (this.changed.has(e.key) ? (this.byKey.get(e.key) as Source).e : e));
+    }
+    this.localWorkloads = this.endpoints.filter((e) => e.local && e.kind === 'wep');
+    this.localHosts = this.endpoints.filter((e) => e.local && e.kind === 'hep');
+    if (layout) {
+      // Otherwise the same endpoints are local on the same interfaces as before.
+      checkUniqueIfaces(this.localWorkloads);
+      checkUniqueIfaces(this.localHosts);
+    }
     if (all) {
       this.scopes = new Map();
       return true;
     }
-    // Only the changed endpoints can change any scope.
+    // Only the changed endpoints can change any scope. A scope is dirty (its sets are recomputed)
+    // when it gains or loses a member, or a member's addresses or ports changed.
     for (const [id, entry] of this.scopes) {
       for (const k of this.changed) {
         const e = this.byKey.get(k)?.e;
@@ -245,13 +270,16 @@ export class EndpointIndex {
         const is = e !== undefined && this.inScope(e, entry.scope);
         if (is) entry.members.add(k);
         else entry.members.delete(k);
-        if (was || is) {
-          this.dirtyScopes.add(id);
-          entry.list = null;
-        }
+        if (was || is) entry.list = null;
+        if (was !== is || (is && !sameContent.has(k))) this.dirtyScopes.add(id);
       }
     }
     return true;
+  }
+
+  /** The current endpoint with this key. */
+  get(key: string): IndexedEndpoint | undefined {
+    return this.byKey.get(key)?.e;
   }
 
   /** Parse (memoised); a bad selector names its owner in the error. */
@@ -301,6 +329,11 @@ export class EndpointIndex {
     if (en.list === null) en.list = this.endpoints.filter((e) => en.members.has(e.key));
     return en.list;
   }
+}
+
+/** What an endpoint contributes to the ipsets it is a member of. */
+function contentKey(e: IndexedEndpoint): string {
+  return JSON.stringify([e.addrs, e.ports]);
 }
 
 function checkUniqueIfaces(list: readonly IndexedEndpoint[]): void {

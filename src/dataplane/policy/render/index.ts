@@ -46,6 +46,13 @@ const HOOKS: Record<TableName, string[]> = {
   filter: ['INPUT', 'FORWARD', 'OUTPUT'],
 };
 
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function renderDataplane(input: PolicyInput, opts: RenderOptions = {}): RenderedDataplane {
   return new PolicyRenderer(opts).render(input);
 }
@@ -85,6 +92,8 @@ export class PolicyRenderer {
     selection: PolicySelection;
     sorted: SortedPolicy[];
     policiesJson: string;
+    policies: readonly unknown[];
+    tiers: readonly unknown[];
     fams: Map<IpVersion, FamilyRenderer>;
   } | null = null;
 
@@ -106,8 +115,12 @@ export class PolicyRenderer {
   }
 
   private renderInner(input: PolicyInput): RenderedDataplane {
-    const policiesJson = JSON.stringify([input.policies, input.tiers ?? []]);
     let st = this.state;
+    // The same policy and tier objects as last time (a caller that keeps them) are unchanged without serialising them.
+    const policiesJson =
+      st !== null && sameItems(input.policies, st.policies) && sameItems(input.tiers ?? [], st.tiers)
+        ? st.policiesJson
+        : JSON.stringify([input.policies, input.tiers ?? []]);
     if (st === null) {
       const index = new EndpointIndex(input, this.parse);
       const sorted = sortPolicies(input.policies, input.tiers ?? [], index);
@@ -115,6 +128,8 @@ export class PolicyRenderer {
         index,
         sorted,
         policiesJson,
+        policies: input.policies,
+        tiers: input.tiers ?? [],
         selection: new PolicySelection(sorted, index),
         fams: new Map(this.families.map((v) => [v, new FamilyRenderer(v, this.cfg, index, this.cache)])),
       };
@@ -126,6 +141,8 @@ export class PolicyRenderer {
         st.policiesJson = policiesJson;
       }
       st.selection.invalidate(st.sorted, st.index.changedAll ? 'all' : st.index.changed);
+      st.policies = input.policies;
+      st.tiers = input.tiers ?? [];
     }
     const profiles = new Map<string, Profile>(input.profiles.map((p) => [p.name, p]));
     this.cache.begin();
@@ -133,7 +150,8 @@ export class PolicyRenderer {
       v4: st.fams.get(4)?.render(profiles, st.selection) ?? emptyFamily(4),
       v6: st.fams.get(6)?.render(profiles, st.selection) ?? emptyFamily(6),
     };
-    this.cache.end();
+    // A render in place looks up only what changed: keep the rest of the cache too.
+    this.cache.end([...st.fams.values()].every((f) => f.inPlace));
     return out;
   }
 }
@@ -147,6 +165,49 @@ interface CachedRuleChain {
   sets: string[];
 }
 
+/**
+ * What a local workload's two filter chains were built from, and the result.
+ * While the endpoint object, its two policy lists (the selection keeps the
+ * same arrays until the endpoint or the policies change) and the set of
+ * profile names are the same, the chains are reused as they are: a render
+ * after a one-endpoint change costs O(endpoints) map operations, not
+ * O(endpoints) chain keys, cache lookups and name computations.
+ */
+interface WepMemo {
+  e: IndexedEndpoint;
+  po: SortedPolicy[];
+  pi: SortedPolicy[];
+  profileGen: number;
+  fw: RenderedChain;
+  tw: RenderedChain;
+  /** The endpoint's lines in the from-/to-workload dispatch chains. */
+  from: string;
+  to: string;
+  /** The chains the two jump to: policy chains in order, then profile chains. */
+  poNames: string[];
+  piNames: string[];
+}
+
+/** What FamilyRenderer.renderInPlace starts from. */
+interface LastRender {
+  /** Index generation and layout generation rendered. */
+  gen: number;
+  layout: number;
+  /** The policy list (selection) and profiles rendered. */
+  sorted: readonly SortedPolicy[];
+  profiles: Map<string, Profile>;
+  profilesJson: string | null;
+  family: RenderedFamily;
+  /** Position of each filter chain in family.tables.filter.chains. */
+  filterIndex: Map<string, number>;
+  /** Ids of the ipsets the family uses. */
+  setIds: string[];
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 class FamilyRenderer {
   private readonly names: ChainNames;
   private readonly sets: IpSetRegistry;
@@ -156,7 +217,22 @@ class FamilyRenderer {
   /** Rendered policy and profile chains by name, kept across renders. */
   private ruleChains = new Map<string, CachedRuleChain>();
   private usedRuleChains = new Map<string, CachedRuleChain>();
-  private sortedWeps: { gen: number; list: IndexedEndpoint[] } = { gen: -1, list: [] };
+  private sortedWeps: { gen: number; layout: number; list: IndexedEndpoint[] } = { gen: -1, layout: -1, list: [] };
+  private wepMemo = new Map<string, WepMemo>();
+  /** Bumped when the set of profile names changes (endpoint chains name the profiles that exist). */
+  private profileGen = 0;
+  private profileNames = '';
+  /** Profile names whose two chains this render registered already. */
+  private profilesDone = new Set<string>();
+  /** Last sorted chain-name order per table, reused while the set of names is the same. */
+  private order: Record<TableName, string[] | null> = { raw: null, mangle: null, filter: null };
+  private hooks: Partial<Record<TableName, HookRule[]>> = {};
+  /** Local workloads' references to policy and profile chains (from the memo), by chain name. */
+  private wepRefs = new Map<string, number>();
+  /** The last render, for renderInPlace. */
+  private last: LastRender | null = null;
+  /** The last render was done in place. */
+  inPlace = false;
 
   constructor(
     private readonly v: IpVersion,
@@ -169,7 +245,123 @@ class FamilyRenderer {
   }
 
   render(profiles: Map<string, Profile>, selection: PolicySelection): RenderedFamily {
+    const quick = this.renderInPlace(profiles, selection);
+    this.inPlace = quick !== null;
+    if (quick !== null) return quick;
+    const family = this.renderAll(profiles, selection);
+    const filter = family.tables.filter.chains;
+    this.last = {
+      gen: this.index.generation,
+      layout: this.index.layoutGeneration,
+      sorted: selection.policies,
+      profiles,
+      profilesJson: null,
+      family,
+      filterIndex: new Map(filter.map((c, i) => [c.name, i])),
+      setIds: this.sets.usedIds(),
+    };
+    const refs = new Map<string, number>();
+    for (const m of this.wepMemo.values()) {
+      for (const n of [...m.poNames, ...m.piNames]) refs.set(n, (refs.get(n) ?? 0) + 1);
+    }
+    this.wepRefs = refs;
+    return family;
+  }
+
+  /**
+   * The common case of a render after a few endpoints changed and nothing
+   * else (no policy, profile, namespace or host endpoint change; none added
+   * or removed; no interface renamed), in O(changed): the changed local
+   * workloads' chains are rebuilt and put in place of their old ones in the
+   * last output, and the ipsets the last render used are brought up to date.
+   * It gives exactly what renderAll would, or null (and changes nothing)
+   * when the change is not of that kind — for instance when a workload
+   * starts or stops being the only one to use a policy chain.
+   */
+  private renderInPlace(profiles: Map<string, Profile>, selection: PolicySelection): RenderedFamily | null {
+    const last = this.last;
+    const idx = this.index;
+    if (last === null || idx.changedAll || idx.generation !== last.gen + 1 || idx.layoutGeneration !== last.layout) return null;
+    if (selection.policies !== last.sorted || idx.localHosts.length > 0) return null;
+    if (!this.sameProfiles(profiles, last)) return null;
     this.profiles = profiles;
+    this.selection = selection;
+    // Plan every change first: nothing is modified unless all of them can be done in place.
+    const updates: WepMemo[] = [];
+    const refDelta = new Map<string, number>();
+    const count = (names: readonly string[], d: number): void => {
+      for (const n of names) refDelta.set(n, (refDelta.get(n) ?? 0) + d);
+    };
+    for (const k of idx.changed) {
+      const e = idx.get(k);
+      if (e === undefined || e.kind !== 'wep') return null;
+      if (!e.local) continue; // a remote endpoint: only ipset members can change
+      const m = this.wepMemo.get(k);
+      if (m === undefined || !sameStrings(m.e.profiles, e.profiles)) return null;
+      const po = this.applicable(e, 'po', 'filter');
+      const pi = this.applicable(e, 'pi', 'filter');
+      const next = this.buildWepMemo(e, po, pi);
+      count([...m.poNames, ...m.piNames], -1);
+      count([...next.poNames, ...next.piNames], +1);
+      updates.push(next);
+    }
+    for (const [name, d] of refDelta) {
+      const before = this.wepRefs.get(name) ?? 0;
+      // A chain no workload used yet (not in the table), or that none uses any more (to delete).
+      if (d !== 0 && (before === 0 || before + d <= 0)) return null;
+    }
+    // Commit.
+    const chains = last.family.tables.filter.chains.slice();
+    for (const next of updates) {
+      this.wepMemo.set(next.e.key, next);
+      for (const c of [next.fw, next.tw]) {
+        const at = last.filterIndex.get(c.name);
+        if (at === undefined) throw new Error(`renderInPlace: no chain ${c.name}`);
+        chains[at] = c;
+      }
+    }
+    for (const [name, d] of refDelta) if (d !== 0) this.wepRefs.set(name, (this.wepRefs.get(name) ?? 0) + d);
+    const sw = this.sortedWeps;
+    this.sortedWeps = { gen: idx.generation, layout: sw.layout, list: sw.list.map((e) => (idx.changed.has(e.key) ? (idx.get(e.key) as IndexedEndpoint) : e)) };
+    this.sets.begin();
+    for (const id of last.setIds) this.sets.touch(id);
+    const family: RenderedFamily = {
+      ipVersion: this.v,
+      tables: { ...last.family.tables, filter: { ...last.family.tables.filter, chains } },
+      ipsets: this.sets.all(),
+    };
+    this.last = { ...last, gen: idx.generation, profiles, family };
+    return family;
+  }
+
+  /** Same profiles as the last render: the same objects, else the same JSON (as ruleChain decides). */
+  private sameProfiles(profiles: Map<string, Profile>, last: LastRender): boolean {
+    if (profiles.size !== last.profiles.size) return false;
+    let same = true;
+    for (const [n, p] of profiles) if (last.profiles.get(n) !== p) same = false;
+    if (same) return true;
+    last.profilesJson ??= JSON.stringify([...last.profiles]);
+    const json = JSON.stringify([...profiles]);
+    if (json !== last.profilesJson) return false;
+    last.profilesJson = json;
+    return true;
+  }
+
+  /** The profile chains a workload's chain for `dir` jumps to (profiles that exist). */
+  private profileChainNames(e: IndexedEndpoint, dir: 'pi' | 'po'): string[] {
+    const out: string[] = [];
+    for (const pn of e.profiles) if (this.profiles.has(pn)) out.push(this.names.profile(dir === 'pi' ? 'pri' : 'pro', pn));
+    return out;
+  }
+
+  private renderAll(profiles: Map<string, Profile>, selection: PolicySelection): RenderedFamily {
+    this.profiles = profiles;
+    const profileNames = [...profiles.keys()].join('\u0000');
+    if (profileNames !== this.profileNames) {
+      this.profileNames = profileNames;
+      this.profileGen++;
+    }
+    this.profilesDone = new Set();
     this.selection = selection;
     this.chains = { raw: new Map(), mangle: new Map(), filter: new Map() };
     this.usedRuleChains = new Map();
@@ -200,7 +392,6 @@ class FamilyRenderer {
     mode: EndpointChainMode,
     policies: SortedPolicy[],
   ): string {
-    const name = this.names.endpoint(kind, e.interfaceName);
     for (const sp of policies) this.policyChain(table, dir, sp);
     const profileChains: string[] = [];
     if (mode === 'filter') {
@@ -210,6 +401,40 @@ class FamilyRenderer {
         profileChains.push(this.profileChain(dir === 'pi' ? 'pri' : 'pro', prof));
       }
     }
+    const chain = this.buildEndpointChain(table, kind, e, dir, mode, policies, profileChains);
+    this.chains[table].set(chain.name, chain);
+    return chain.name;
+  }
+
+  /** A local workload's two filter chains and what they were built from (registers nothing). */
+  private buildWepMemo(e: IndexedEndpoint, po: SortedPolicy[], pi: SortedPolicy[]): WepMemo {
+    const fw = this.buildEndpointChain('filter', 'fw', e, 'po', 'filter', po, this.profileChainNames(e, 'po'));
+    const tw = this.buildEndpointChain('filter', 'tw', e, 'pi', 'filter', pi, this.profileChainNames(e, 'pi'));
+    return {
+      e,
+      po,
+      pi,
+      profileGen: this.profileGen,
+      fw,
+      tw,
+      from: `-i ${e.interfaceName} -g ${fw.name}`,
+      to: `-o ${e.interfaceName} -g ${tw.name}`,
+      poNames: [...po.map((sp) => this.names.policy('po', sp.id)), ...this.profileChainNames(e, 'po')],
+      piNames: [...pi.map((sp) => this.names.policy('pi', sp.id)), ...this.profileChainNames(e, 'pi')],
+    };
+  }
+
+  /** An endpoint chain (from the cache when what it is made of is unchanged); registers nothing. */
+  private buildEndpointChain(
+    table: TableName,
+    kind: EndpointChainKind,
+    e: IndexedEndpoint,
+    dir: 'pi' | 'po',
+    mode: EndpointChainMode,
+    policies: SortedPolicy[],
+    profileChains: string[],
+  ): RenderedChain {
+    const name = this.names.endpoint(kind, e.interfaceName);
     const slot = `${this.v}/${table}/${name}`;
     const key = [mode, dir, kind, policies.map((p) => `${p.tier}:${p.id}`).join(','), profileChains.join(',')].join('|');
     let chain = this.cache.get(slot, key);
@@ -222,8 +447,7 @@ class FamilyRenderer {
       chain = buildChain(name, body);
       this.cache.put(slot, key, chain);
     }
-    this.chains[table].set(name, chain);
-    return name;
+    return chain;
   }
 
   private ruleCtx(owner: string, namespace: string | null): RuleContext {
@@ -286,17 +510,43 @@ class FamilyRenderer {
   private workloads(): void {
     const from: string[] = [];
     const to: string[] = [];
-    if (this.sortedWeps.gen !== this.index.generation) {
-      this.sortedWeps = { gen: this.index.generation, list: [...this.index.localWorkloads].sort((a, b) => cmp(a.interfaceName, b.interfaceName)) };
+    const idx = this.index;
+    if (this.sortedWeps.gen !== idx.generation) {
+      const list =
+        this.sortedWeps.gen === idx.generation - 1 && this.sortedWeps.layout === idx.layoutGeneration && !idx.changedAll
+          ? // Same endpoints on the same interfaces: keep the order, take the current objects.
+            this.sortedWeps.list.map((e) => (idx.changed.has(e.key) ? (idx.get(e.key) as IndexedEndpoint) : e))
+          : [...idx.localWorkloads].sort((a, b) => cmp(a.interfaceName, b.interfaceName));
+      this.sortedWeps = { gen: idx.generation, layout: idx.layoutGeneration, list };
     }
     const weps = this.sortedWeps.list;
+    const filter = this.chains.filter;
+    const memo = new Map<string, WepMemo>();
     for (const e of weps) {
       // Egress policy polices traffic from the workload, ingress policy traffic to it.
-      const fw = this.endpointChain('filter', 'fw', e, 'po', 'filter', this.applicable(e, 'po', 'filter'));
-      const tw = this.endpointChain('filter', 'tw', e, 'pi', 'filter', this.applicable(e, 'pi', 'filter'));
-      from.push(`-i ${e.interfaceName} -g ${fw}`);
-      to.push(`-o ${e.interfaceName} -g ${tw}`);
+      const po = this.applicable(e, 'po', 'filter');
+      const pi = this.applicable(e, 'pi', 'filter');
+      let m = this.wepMemo.get(e.key);
+      if (m !== undefined && m.e === e && m.po === po && m.pi === pi && m.profileGen === this.profileGen) {
+        // Unchanged: the same chains; register the policy and profile chains they jump to.
+        filter.set(m.fw.name, m.fw);
+        filter.set(m.tw.name, m.tw);
+        for (let i = 0; i < po.length; i++) if (!filter.has(m.poNames[i] as string)) this.policyChain('filter', 'po', po[i] as SortedPolicy);
+        for (let i = 0; i < pi.length; i++) if (!filter.has(m.piNames[i] as string)) this.policyChain('filter', 'pi', pi[i] as SortedPolicy);
+        this.workloadProfiles(e);
+      } else {
+        m = this.buildWepMemo(e, po, pi);
+        filter.set(m.fw.name, m.fw);
+        filter.set(m.tw.name, m.tw);
+        for (const sp of po) this.policyChain('filter', 'po', sp);
+        for (const sp of pi) this.policyChain('filter', 'pi', sp);
+        this.workloadProfiles(e);
+      }
+      memo.set(e.key, m);
+      from.push(m.from);
+      to.push(m.to);
     }
+    this.wepMemo = memo;
     from.push(`${comment('Unknown interface')} -j DROP`);
     to.push(`${comment('Unknown interface')} -j DROP`);
     this.chains.filter.set(this.names.static('from-wl-dispatch'), from);
@@ -407,23 +657,52 @@ class FamilyRenderer {
     ]);
   }
 
+  /** A workload's profile chains (both directions: every workload has a from- and a to- chain). */
+  private workloadProfiles(e: IndexedEndpoint): void {
+    for (const pn of e.profiles) {
+      if (this.profilesDone.has(pn)) continue;
+      this.profilesDone.add(pn);
+      const prof = this.profiles.get(pn);
+      if (prof === undefined) continue;
+      this.profileChain('pro', prof);
+      this.profileChain('pri', prof);
+    }
+  }
+
+  /** Chain names in order: the last render's order when the set of names is the same, else sorted. */
+  private sortedNames(table: TableName): string[] {
+    const m = this.chains[table];
+    const prev = this.order[table];
+    if (prev !== null && prev.length === m.size && prev.every((n) => m.has(n))) return prev;
+    const names = [...m.keys()].sort(cmp);
+    this.order[table] = names;
+    return names;
+  }
+
   private finishTable(table: TableName): RenderedTable {
-    const chains: RenderedChain[] = [...this.chains[table].entries()]
-      .sort(([a], [b]) => cmp(a, b))
-      .map(([name, c]) => {
-        if (!Array.isArray(c)) return c;
-        const slot = `${this.v}/${table}/${name}`;
-        const key = c.join('\n');
-        const hit = this.cache.get(slot, key);
-        if (hit !== undefined) return hit;
-        const built = buildChain(name, c);
+    const all = this.chains[table];
+    const names = this.sortedNames(table);
+    const chains: RenderedChain[] = new Array<RenderedChain>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const c = all.get(name) as string[] | RenderedChain;
+      if (!Array.isArray(c)) {
+        chains[i] = c;
+        continue;
+      }
+      const slot = `${this.v}/${table}/${name}`;
+      const key = c.join('\n');
+      let built = this.cache.get(slot, key);
+      if (built === undefined) {
+        built = buildChain(name, c);
         this.cache.put(slot, key, built);
-        return built;
-      });
-    const hooks: HookRule[] = HOOKS[table].map((k) => {
+      }
+      chains[i] = built;
+    }
+    const hooks = (this.hooks[table] ??= HOOKS[table].map((k) => {
       const body = `-j ${this.names.top(k)}`;
       return { kernelChain: k, body, hash: ruleHashes(k, [body])[0] ?? '' };
-    });
+    }));
     return { table, chains, hooks };
   }
 }

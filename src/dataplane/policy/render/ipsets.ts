@@ -123,6 +123,11 @@ export class IpSetRegistry {
     this.used.set(id, en.rendered);
   }
 
+  /** Ids of the sets used by the current render. */
+  usedIds(): string[] {
+    return [...this.used.keys()];
+  }
+
   /** The sets used by the current render, by name. */
   all(): RenderedIpSet[] {
     return [...this.used.values()].sort((a, b) => cmp(a.name, b.name));

@@ -85,6 +85,12 @@ export function selects(sp: SortedPolicy, e: IndexedEndpoint, index: EndpointInd
   return index.memberKeys(sp.scope).has(e.key);
 }
 
+/** Memo keys of PolicySelection.applicable (constant strings: it runs twice per endpoint per render). */
+const SELECTION_KEYS = {
+  pi: { filter: ['pi|filter|0', 'pi|filter|1'], raw: ['pi|raw|0', 'pi|raw|1'], mangle: ['pi|mangle|0', 'pi|mangle|1'] },
+  po: { filter: ['po|filter|0', 'po|filter|1'], raw: ['po|raw|0', 'po|raw|1'], mangle: ['po|mangle|0', 'po|mangle|1'] },
+} as const;
+
 /**
  * Policies of `table` selecting `e` for `dir`, in order; memoised per
  * endpoint so both families share one evaluation, and kept across renders:
@@ -98,6 +104,11 @@ export class PolicySelection {
     private sorted: readonly SortedPolicy[],
     private readonly index: EndpointIndex,
   ) {}
+
+  /** The policy list selections are made from (a new list means every selection was dropped). */
+  get policies(): readonly SortedPolicy[] {
+    return this.sorted;
+  }
 
   /** New policy list (everything recomputed) or, with `sorted` unchanged, only endpoints in `keys`. */
   invalidate(sorted: readonly SortedPolicy[], keys: Iterable<string> | 'all'): void {
@@ -115,7 +126,7 @@ export class PolicySelection {
       m = new Map();
       this.memo.set(e.key, m);
     }
-    const k = `${dir}|${table}|${forwardOnly ? 1 : 0}`;
+    const k = SELECTION_KEYS[dir][table][forwardOnly ? 1 : 0];
     let r = m.get(k);
     if (r === undefined) {
       const type = dir === 'pi' ? 'Ingress' : 'Egress';
