@@ -235,6 +235,10 @@ export class RibEngine {
         table.setAt(prevSlot, attrId, stamp | bits);
       } else this.adjInsert(table, key, len, attrId, stamp | bits);
       if (bits) rejected++;
+      else if (this.decideFirst(family, fam, id, key, len, attrId)) {
+        count++;
+        return;
+      }
       this.markDirty(fam, key, len);
       count++;
     });
@@ -857,6 +861,28 @@ export class RibEngine {
     this.toFib(family, fam, key, len, best < 0 ? [] : multipath);
     this.exportChange(family, key, len, prevAttr === NONE ? -1 : prevAttr, prevSource, newAttr === NONE ? -1 : newAttr, newSource);
     if (prevAttr !== NONE) this.attrs.release(prevAttr);
+  }
+
+  /**
+   * The common case of a table load, decided at once: a prefix with no valid
+   * candidate so far (none in the Loc-RIB) gets its first one, which is then
+   * the best and only path — no other source needs looking at, and the
+   * Adj-RIB-In entry just written need not be looked up again. Anything
+   * else (the prefix has a best already) goes through the dirty queue.
+   */
+  private decideFirst(family: Family, fam: FamilyState, id: number, key: Uint32Array, len: number, attrId: number): boolean {
+    if (fam.loc.findSlot(key, len) >= 0) return false;
+    const src = this.sources[id]!;
+    if (this.opts.nextHopReachable && !src.info.summary.local && !this.resolves(attrId)) return false;
+    fam.loc.set(key, len, attrId, id);
+    this.attrs.retain(attrId);
+    this.candCount = 1;
+    this.candSource[0] = id;
+    this.candAttr[0] = attrId;
+    this.candPath[0] = 0;
+    this.toFib(family, fam, key, len, RibEngine.SINGLE.multipath);
+    this.exportChange(family, key, len, -1, -1, attrId, id);
+    return true;
   }
 
   /** Hand the FIB the next hops of the multipath set (indices into the gathered candidates). */

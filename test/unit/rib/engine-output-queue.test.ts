@@ -59,10 +59,12 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
-function announceBatches(e: RibEngine, src: number, batches: number, perBatch: number): void {
+/** Batches as separate UPDATEs arrive: each in its own turn of the event loop. */
+async function announceBatches(e: RibEngine, src: number, batches: number, perBatch: number): Promise<void> {
   for (let b = 0; b < batches; b++) {
     const list = Array.from({ length: perBatch }, (_, i) => ({ prefix: `10.${b}.${i >> 8}.${i & 255}/32` }));
     e.announce(src, 'ipv4-unicast', { origin: 0, asPath: [{ type: 'sequence', asns: [65001] }], nextHops: ['192.0.2.1'] }, { list });
+    await new Promise<void>((r) => setImmediate(r));
   }
 }
 
@@ -76,7 +78,7 @@ describe('RibEngine output queues', () => {
     const fast = target(false);
     void e.setTarget(slowId, slow.t);
     await e.setTarget(fastId, fast.t);
-    announceBatches(e, src, 5, 100);
+    await announceBatches(e, src, 5, 100);
     await settle();
     // Five slices decided and sent to the fast peer; the slow one has them queued, unsent.
     expect(fast.prefixes()).toBe(500);
@@ -103,7 +105,7 @@ describe('RibEngine output queues', () => {
     const fast = target(false);
     void e.setTarget(slowId, slow.t);
     await e.setTarget(fastId, fast.t);
-    announceBatches(e, src, 5, 100);
+    await announceBatches(e, src, 5, 100);
     await settle();
     // 100 /32s are ~500 bytes of NLRI in UPDATEs: over 1000 bytes after the second slice, the loop stops.
     expect(fast.prefixes()).toBeLessThan(500);
@@ -135,7 +137,7 @@ describe('RibEngine shared encoding', () => {
     for (const [name, ext] of [['a', false], ['b', false], ['c', true]] as const) await e.setTarget(e.addSource(source(`192.0.2.${name.charCodeAt(0)}`)), make(name, ext));
     got.clear(); // End-of-RIB of the initial dumps
     const before = e.sharedEncodings;
-    announceBatches(e, src, 1, 50);
+    await announceBatches(e, src, 1, 50);
     await e.idle();
     const [a, b, c] = [got.get('a')!, got.get('b')!, got.get('c')!];
     expect(a.length).toBeGreaterThan(0);
