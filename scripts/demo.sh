@@ -14,7 +14,8 @@
 #   LAN 198.18.210.0/24 on a bridge:  node-1 .1   node-2 .2   node-3 .3   rr-1 .20   etcd .10
 #   node-1..3  tartan-node, cluster mode, dataplane on (workload routes + policy)
 #   rr-1       tartan-node, route reflector (routeReflectorClusterID), dataplane off
-#   pods       web-N (app=web) and db-N (app=db) on node-N, addresses from IPPool 198.19.0.0/16
+#   pods       web-N (app=web) and db-N (app=db) on node-N, added by the tartan CNI plugin
+#              (bin/tartan-cni), addresses from IPPool 198.19.0.0/16
 #
 # Environment: TARTAN_DEMO_PREFIX (namespace prefix, default ttcl), TARTAN_DEMO_STATE
 # (configs, logs, pids; default /run/tartan-cluster-demo), TARTAN_DEMO_CHECK=1 (exit 1
@@ -41,7 +42,6 @@ ETCD=http://$LAN.10:2379
 NODES=(node-1 node-2 node-3)
 ALL_NODES=(node-1 node-2 node-3 rr-1)
 RR_CLUSTER_ID=244.0.0.1
-HOST_MAC=ee:ee:ee:ee:ee:ee  # Calico's MAC for the host side of every pod veth
 export TARTAN_DEMO_STATE=$STATE
 
 bold() { printf '\033[1m%s\033[0m\n' "$*"; }
@@ -235,7 +235,7 @@ show_routes() {
 
 show_pods() {
   printf '    %-7s %-7s %-14s %-16s %s\n' POD NODE ADDRESS HOST-VETH "BLOCK (node's IPAM block)"
-  while read -r pod node ip iface block; do
+  while read -r pod node ip iface block _; do
     printf '    %-7s %-7s %-14s %-16s %s\n' "$pod" "$node" "$ip" "$iface" "$block"
   done < "$STATE/pods"
 }
@@ -270,6 +270,7 @@ The demo is running. Explore it:
   ip netns exec $P-web-1 ping $(pod_ip db-3)               # pod web-1 → pod db-3
   ip -n $P-node-1 route; ip netns exec $P-node-1 iptables-save | grep cali
   tail -f $STATE/node-1/tartan-node.log
+  cat $STATE/node-1/cni.log                          # what the CNI plugin did for node-1's pods
   (scripts/demo/tartanctl runs tartanctl in the etcd namespace:
    ip netns exec $P-etcd node dist/cli/main.js --etcd-endpoints $ETCD [--socket $STATE/NODE/tartan.sock] ...)
 Show it again:  bash scripts/demo.sh status
@@ -312,44 +313,32 @@ node_env() { # node_env NAME OCTET DATAPLANE: the environment deploy/demo/tartan
     "$1" "$LAN.$2" "$ETCD" "$3" "$STATE/$1/tartan.sock" > "$STATE/$1/tartan-node.env"
 }
 
-add_pod() { # add_pod POD NODE APP: namespace, veth, IPAM address, WorkloadEndpoint
-  local pod=$1 node=$2 app=$3 ip iface block
-  # Calico's host-side name: "cali" + the first 11 hex digits of sha1("<namespace>.<pod>").
-  iface=cali$(printf '%s' "demo.$pod" | sha1sum | cut -c1-11)
-  ip=$(in_ns etcd node scripts/demo/ipam-assign.js "$ETCD" "$node" demo "$pod")
-  block=${ip%.*}.$(( ${ip##*.} & ~63 ))/26  # the pool's blockSize is 26
+# The network configuration the CNI plugin gets on stdin, as a runtime derives it from
+# /etc/cni/net.d/10-tartan.conflist on NODE (README, "CNI plugin"), plus the pod's labels
+# in args.cni.labels (the CNI conventions' way; Calico would read them from Kubernetes).
+cni_config() { # cni_config NODE APP
+  printf '{"cniVersion":"1.0.0","name":"k8s-pod-network","type":"tartan","etcd_endpoints":"%s","nodename":"%s","mtu":1500,"log_level":"info","ipam":{"type":"tartan-ipam"},"args":{"cni":{"labels":[{"key":"app","value":"%s"}]}}}' "$ETCD" "$1" "$2"
+}
+
+add_pod() { # add_pod POD NODE APP: the pod's namespace, then the tartan CNI plugin, run on NODE as a runtime runs it
+  local pod=$1 node=$2 app=$3 cid result ip iface block
+  cid=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')  # a container ID, as the runtime makes one
   ip netns add "$(ns "$pod")"
-  ip -n "$(ns "$node")" link add "$iface" address "$HOST_MAC" type veth peer name eth0 netns "$(ns "$pod")"
-  ip -n "$(ns "$node")" link set "$iface" up
-  ip -n "$(ns "$pod")" link set lo up
-  ip -n "$(ns "$pod")" link set eth0 up
-  ip -n "$(ns "$pod")" addr add "$ip/32" dev eth0
-  # As the Calico CNI plugin: a link route to 169.254.1.1, the default route via it,
-  # and a static ARP entry for it (the host-side MAC).
-  ip -n "$(ns "$pod")" route add 169.254.1.1 dev eth0 scope link
-  ip -n "$(ns "$pod")" route add default via 169.254.1.1 dev eth0
-  ip -n "$(ns "$pod")" neigh add 169.254.1.1 lladdr "$HOST_MAC" dev eth0 nud permanent
+  ip -n "$(ns "$pod")" link set lo up  # the runtime's loopback plugin
+  [ "$pod" != web-1 ] || show "cni_config $node $app | ip netns exec $(ns "$node") env CNI_COMMAND=ADD CNI_CONTAINERID=$cid CNI_NETNS=/var/run/netns/$(ns "$pod") CNI_IFNAME=eth0 CNI_ARGS='K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$pod' CNI_PATH=bin bin/tartan-cni"
+  # The plugin: an address from IPAM (the node's block), the veth cali… ↔ eth0 with Calico's
+  # in-pod routes via 169.254.1.1, and the WorkloadEndpoint. Its log: $STATE/NODE/cni.log.
+  if ! result=$(cni_config "$node" "$app" | ip netns exec "$(ns "$node")" env -i PATH="$PATH" CNI_COMMAND=ADD CNI_CONTAINERID="$cid" \
+    CNI_NETNS="/var/run/netns/$(ns "$pod")" CNI_IFNAME=eth0 CNI_ARGS="K8S_POD_NAMESPACE=demo;K8S_POD_NAME=$pod" CNI_PATH="$REPO/bin" \
+    "$REPO/bin/tartan-cni" 2>>"$STATE/$node/cni.log"); then
+    fail "CNI ADD of $pod on $node: $result (log: $STATE/$node/cni.log)"
+    return 1
+  fi
+  # The CNI result: interfaces[0] is the host veth, ips[0] the pod's /32.
+  read -r ip iface < <(node -e 'const r = JSON.parse(process.argv[1]); console.log(r.ips[0].address.split("/")[0], r.interfaces[0].name)' "$result")
+  block=${ip%.*}.$(( ${ip##*.} & ~63 ))/26  # the pool's blockSize is 26
   local escaped_node=${node//-/--} escaped_pod=${pod//-/--}
-  ctl apply -f - >/dev/null <<EOF
-apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata:
-  name: $escaped_node-k8s-$escaped_pod-eth0
-  namespace: demo
-  labels:
-    app: $app
-    projectcalico.org/namespace: demo
-    projectcalico.org/orchestrator: k8s
-spec:
-  orchestrator: k8s
-  node: $node
-  pod: $pod
-  endpoint: eth0
-  interfaceName: $iface
-  ipNetworks: [$ip/32]
-  profiles: [kns.demo]
-EOF
-  echo "$pod $node $ip $iface $block" >> "$STATE/pods"
+  echo "$pod $node $ip $iface $block $cid" >> "$STATE/pods"
   step pod "$pod on $node: $ip (app=$app), host veth $iface, WorkloadEndpoint $escaped_node-k8s-$escaped_pod-eth0"
 }
 
@@ -429,7 +418,7 @@ up() {
     ctl patch bgpconfiguration default -p '{"spec":{"nodeToNodeMeshEnabled":false}}' 2>&1 | indent
   fi
 
-  say "[5/9] Two pods per node: a namespace behind a veth, an address from IPAM, a WorkloadEndpoint"
+  say "[5/9] Two pods per node, each added by the tartan CNI plugin (bin/tartan-cni): IPAM address, veth, WorkloadEndpoint"
   for i in 1 2 3; do
     add_pod "web-$i" "node-$i" web
     add_pod "db-$i" "node-$i" db
@@ -470,6 +459,6 @@ case "$ACTION" in
   down) down ;;
   status)
     if ip netns list | grep -q "^$P-" && [ -f "$STATE/pods" ]; then status; explore; else echo "The demo is not running (bash scripts/demo.sh to start it)."; fi ;;
-  -h|--help|help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help|help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "usage: bash scripts/demo.sh [up|status|down]"; exit 2 ;;
 esac

@@ -44,6 +44,10 @@ export interface AutoAssignArgs {
   attrs?: Record<string, string>;
   /** The node's labels for pool nodeSelectors; read from its Node resource when omitted. */
   nodeLabels?: Labels;
+  /** Only these IPv4 pools (names or CIDRs; Calico CNI `ipv4_pools`); default every pool that applies. */
+  ipv4Pools?: readonly string[];
+  /** The same for IPv6 (`ipv6_pools`). */
+  ipv6Pools?: readonly string[];
 }
 
 export interface AutoAssignResult {
@@ -107,14 +111,18 @@ export class Ipam {
     config: IpamConfig,
     out: string[],
   ): Promise<string[]> {
-    const pools = await this.poolsFor(version, labels);
+    const only = version === 4 ? args.ipv4Pools : args.ipv6Pools;
+    const applicable = await this.poolsFor(version, labels);
+    const pools = only && only.length > 0 ? applicable.filter((p) => only.includes(p.name) || only.includes(p.cidr)) : applicable;
     const got: string[] = [...out];
     const fail = (msg: string): never => {
       const err = new IpamError(IPAM_EXHAUSTED, msg);
       (err as unknown as { partial: string[] }).partial = got;
       throw err;
     };
-    if (pools.length === 0) fail(`no enabled IPv${version} pool selects node ${args.node}`);
+    if (pools.length === 0) {
+      fail(`no enabled IPv${version} pool ${only && only.length > 0 ? `among ${only.join(', ')} ` : ''}selects node ${args.node}`);
+    }
     const inPools = (cidr: string): boolean => pools.some((p) => cidrInside(cidr, p.cidr));
 
     // 1. Blocks this node already owns.
@@ -219,6 +227,18 @@ export class Ipam {
       released.push(...(await this.releaseInBlock(cidr, (b) => ordinalsOfHandle(b, handleId), handleId)));
     }
     return released;
+  }
+
+  /** The addresses `handleId` holds (Calico's IPsByHandle); empty if the handle is unknown. */
+  async ipsByHandle(handleId: string): Promise<string[]> {
+    const handle = await this.store.handle(handleId);
+    if (!handle) return [];
+    const out: string[] = [];
+    for (const cidr of Object.keys(handle.value.block)) {
+      const block = await this.store.block(cidr);
+      if (block) out.push(...ordinalsOfHandle(block.value, handleId).map((o) => ordinalToIp(cidr, o)));
+    }
+    return out;
   }
 
   /** Release specific addresses; returns those that were allocated (and are now free). */
