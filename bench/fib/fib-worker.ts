@@ -8,10 +8,14 @@
  *              (like BIRD's kernel protocol pushing its table).
  *   routetable RouteTable: desired Map of N prefixes → start() (dump of our
  *              protocol, diff, pipelined apply): the full reconciler path.
+ *   bgpfib     FibReconciler (the BGP kernel FIB's compact reconciler, here on
+ *              this process's main thread): N prefixes as the RIB hands them
+ *              over (key words + next hops) → start() → until idle.
  */
 import { readFileSync } from 'node:fs';
 import { RouteDriver, RTPROT_TARTAN_BGP, type KernelRoute, type NextHop } from '../../src/netlink';
 import { RouteTable, type RouteTarget } from '../../src/dataplane/routes';
+import { FibReconciler } from '../../src/bgp/fib/fib-reconciler';
 
 function prefix(i: number): string {
   return `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`;
@@ -40,6 +44,18 @@ async function main(): Promise<void> {
     ok = res.ok;
     failed = res.failed.length;
     if (res.failed[0]) console.error(`first failure: ${res.failed[0].op.route.dst}: ${res.failed[0].error.message}`);
+  } else if (mode === 'bgpfib') {
+    const fib = new FibReconciler({ driver, protocol: RTPROT_TARTAN_BGP, table: 254, metric: 1024, resyncIntervalMs: 0 });
+    const key = new Uint32Array(1);
+    const hops = [gateway];
+    for (let i = 0; i < n; i++) {
+      key[0] = (0x0a000000 + i) >>> 0;
+      fib.update(0, key, 32, hops);
+    }
+    const res = await fib.start();
+    fib.stop();
+    ok = res.adds + res.replaces;
+    failed = res.failed;
   } else {
     const table = new RouteTable({ driver, protocol: RTPROT_TARTAN_BGP, families: [4], resyncIntervalMs: 0 });
     const target: RouteTarget = { nextHops: [{ gateway }] };

@@ -71,7 +71,7 @@ interface Row {
   peakRssMb: number | null;
 }
 
-function runTartan(mode: 'driver' | 'routetable', n: number): Row {
+function runTartan(mode: 'driver' | 'routetable' | 'bgpfib', n: number): Row {
   const ns = makeNamespace();
   try {
     const base = fibPrefixes(ns);
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     rows.push(runTartan('driver', n));
     rows.push(runTartan('routetable', n));
+    rows.push(runTartan('bgpfib', n));
     rows.push(await runIpBatch(n));
   }
   printTable(rows);

@@ -27,6 +27,7 @@ export interface Options {
   timeoutS: number;
   ipBatch: boolean;
   fib: boolean;
+  rib: boolean;
   tartanExtra: Record<string, unknown>;
   tartanFibExtra: Record<string, unknown>;
   /** Tartan FIB: give up (n/a) if no route reached the kernel this long after full RIB. */
@@ -47,6 +48,7 @@ function parseArgs(argv: string[]): Options {
     timeoutS: 300,
     ipBatch: true,
     fib: true,
+    rib: true,
     tartanExtra: {},
     tartanFibExtra: {},
     tartanFibGraceS: 5,
@@ -96,6 +98,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--no-fib':
         o.fib = false;
+        break;
+      case '--no-rib':
+        o.rib = false;
         break;
       case '--tartan-extra':
         o.tartanExtra = JSON.parse(val()) as Record<string, unknown>;
@@ -637,7 +642,7 @@ async function benchmark(): Promise<void> {
   const results: RunResult[] = [];
   const plan: { kind: DaemonKind; mode: Mode }[] = [];
   for (const d of o.daemons) {
-    plan.push({ kind: d, mode: 'rib' });
+    if (o.rib || d === 'sink' || d === 'gobgp') plan.push({ kind: d, mode: 'rib' });
     // Tartan's FIB run: tartan-node + --tartan-fib-extra; "n/a (not implemented)" if no route reaches the kernel.
     if (o.fib && d !== 'gobgp' && d !== 'sink') plan.push({ kind: d, mode: 'fib' });
   }

@@ -1,7 +1,7 @@
 /** Public surface of the rtnetlink layer. */
 export { RouteDriver, type RouteDriverOptions, type RouteProgrammer } from './route-driver';
 export { NetlinkMonitor, type MonitorOptions, type EventHandler } from './monitor';
-export type { PipelineOptions } from './pipeline';
+export type { PipelineOptions, RequestStream, StreamHandle } from './pipeline';
 export type { DatagramTransport } from './transport';
 export { RTPROT_TARTAN_BGP, RTPROT_TARTAN_WORKLOAD, RT_TABLE_MAIN } from './constants';
 export { canonicalAddress, canonicalPrefix, parsePrefix, type IpFamily } from './addr';

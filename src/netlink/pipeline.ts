@@ -22,6 +22,11 @@
  *   unknown are reported as failed with NETLINK_ENOBUFS (the reconciler's
  *   resync repairs them); nothing hangs.
  * - Dumps (NLM_F_DUMP) share the socket and are matched by seq too.
+ * - Besides batches of RouteOp objects, a RequestStream can feed requests it
+ *   encodes itself (the compact BGP FIB reconciler writes from typed arrays
+ *   and per-next-hop-set templates, no object per route). It is pulled
+ *   whenever the window has room, after the queued batches, and told each
+ *   request's outcome by its index in the order it wrote them.
  */
 import { TartanError } from '../errors';
 import { encodeRouteRequest, forEachMessage, readAckErrno, routeMessageSize, type NlHeader } from './codec';
@@ -54,12 +59,51 @@ interface Batch {
   readonly resolve: (r: BatchResult) => void;
 }
 
+/**
+ * A producer of requests it encodes itself, pulled by the pipeline while the
+ * window has room (see RequestPipeline.openStream).
+ */
+export interface RequestStream {
+  /**
+   * Write the next request at `off` of `buf` (at most up to `end`) with
+   * sequence number `seq` and without NLM_F_ACK; return the offset after it.
+   * Return `off` unchanged when there is nothing to send now, or when the
+   * next request does not fit before `end` (offer it again on the next call:
+   * `end` is the whole datagram limit when `off` is 0).
+   */
+  next(buf: Buffer, off: number, end: number, seq: number): number;
+  /** Request `index` (0-based, in the order next() wrote them) failed: a kernel errno, or an error when its outcome is unknown. */
+  onError(index: number, error: number | TartanError): void;
+  /** Requests `first` .. `first + count - 1` all have their outcome now (any error was reported before). */
+  onDone(first: number, count: number): void;
+}
+
+/** Handle of an open stream. */
+export interface StreamHandle {
+  /** There may be new requests: pull now if the window has room. */
+  wake(): void;
+  /** Stop pulling (requests already sent still complete). */
+  close(): void;
+}
+
+interface StreamState {
+  readonly stream: RequestStream;
+  /** Index the next request written will get. */
+  written: number;
+}
+
 interface Inflight {
   readonly firstSeq: number;
-  readonly ops: RouteOp[];
-  readonly batch: Batch;
+  /** Requests in this datagram. */
+  readonly count: number;
+  /** Batch requests: the ops, by position. */
+  readonly ops: RouteOp[] | undefined;
+  readonly batch: Batch | undefined;
+  /** Stream requests: the stream, and the index of the first request. */
+  readonly stream: RequestStream | undefined;
+  readonly firstIndex: number;
   readonly sentAt: number;
-  /** Indexes into `ops` that got an error reply. */
+  /** Positions that got an error reply. */
   readonly failedIdx: Set<number>;
 }
 
@@ -74,6 +118,9 @@ interface Dump {
 export class RequestPipeline {
   private seq = 1;
   private readonly batches: Batch[] = [];
+  private readonly streams: StreamState[] = [];
+  /** Stream served next (round robin when several have requests). */
+  private nextStream = 0;
   private readonly inflight: Inflight[] = [];
   private inflightMessages = 0;
   private readonly dumps = new Map<number, Dump>();
@@ -117,6 +164,22 @@ export class RequestPipeline {
   }
 
   /**
+   * Attach a stream: it is pulled (after any queued batches) whenever the
+   * window has room — right away, when an answer frees room, and on wake().
+   */
+  openStream(stream: RequestStream): StreamHandle {
+    const st: StreamState = { stream, written: 0 };
+    this.streams.push(st);
+    return {
+      wake: () => this.pump(),
+      close: () => {
+        const i = this.streams.indexOf(st);
+        if (i >= 0) this.streams.splice(i, 1);
+      },
+    };
+  }
+
+  /**
    * Send a dump request built by `build(seq)`; `onMessage` sees every reply
    * message. Resolves at NLMSG_DONE; `interrupted` is true when the kernel
    * flagged NLM_F_DUMP_INTR (the table changed mid-dump: redo it).
@@ -145,6 +208,7 @@ export class RequestPipeline {
     if (this.closed) return;
     this.closed = true;
     const err = new TartanError('NETLINK_CLOSED', 'netlink socket closed with requests pending');
+    this.streams.length = 0;
     this.fail(err);
     for (const b of this.batches.splice(0)) {
       this.failRemaining(b, err);
@@ -160,51 +224,99 @@ export class RequestPipeline {
     return first;
   }
 
+  /** Requests are numbered from `seq` before their count is known: wrap first if `n` more would not fit. */
+  private wrapSeqsFor(n: number): void {
+    if (this.seq + n >= 0xffffffff) this.seq = 1;
+  }
+
   /** Fill the window: encode and send datagrams while there is room. */
   private pump(): void {
-    while (!this.closed && this.batches.length > 0) {
-      const batch = this.batches[0] as Batch;
-      if (this.inflightMessages >= this.window) return;
-      const room = this.window - this.inflightMessages;
-      const ops: RouteOp[] = [];
-      let off = 0;
-      // Reserve seqs lazily: the number of ops is known only after packing.
-      const firstSeq = this.seq;
-      while (ops.length < room) {
-        const op = batch.pending ?? this.nextOp(batch);
-        if (op === undefined) break;
-        const size = routeMessageSize(op.kind, op.route);
-        if (off + size > this.maxDatagram && ops.length > 0) {
-          batch.pending = op;
-          break;
-        }
-        batch.pending = undefined;
-        try {
-          off = encodeRouteRequest(this.ensureRoom(off, size), off, op.kind, firstSeq + ops.length, false, op.route);
-          ops.push(op);
-        } catch (e) {
-          batch.failed.push({ op, error: e instanceof TartanError ? e : new TartanError('NETLINK_BAD_ROUTE', String(e)) });
-        }
-      }
-      if (ops.length === 0) {
-        this.batches.shift();
-        this.finishIfDone(batch);
+    while (!this.closed && this.inflightMessages < this.window) {
+      if (this.batches.length > 0) {
+        this.pumpBatch(this.batches[0] as Batch);
         continue;
       }
-      this.takeSeqs(ops.length);
-      // The last request of the datagram is the fence: set NLM_F_ACK in place.
-      const last = this.lastMessageOffset(off);
-      this.sendBuf.writeUInt16LE(this.sendBuf.readUInt16LE(last + 6) | 0x4 /* NLM_F_ACK */, last + 6);
-      const datagram = Buffer.from(this.sendBuf.subarray(0, off));
-      const inf: Inflight = { firstSeq, ops, batch, sentAt: Date.now(), failedIdx: new Set() };
-      this.inflight.push(inf);
-      this.inflightMessages += ops.length;
-      batch.outstanding += ops.length;
-      this.ref();
-      this.transport.send(datagram, (err) => {
-        if (err) this.completeInflight(inf, err);
-      });
+      if (!this.pumpStreams()) return;
     }
+  }
+
+  /** One datagram of the first batch (or retire the batch when it has nothing left). */
+  private pumpBatch(batch: Batch): void {
+    const room = this.window - this.inflightMessages;
+    this.wrapSeqsFor(room);
+    const ops: RouteOp[] = [];
+    let off = 0;
+    // Reserve seqs lazily: the number of ops is known only after packing.
+    const firstSeq = this.seq;
+    while (ops.length < room) {
+      const op = batch.pending ?? this.nextOp(batch);
+      if (op === undefined) break;
+      const size = routeMessageSize(op.kind, op.route);
+      if (off + size > this.maxDatagram && ops.length > 0) {
+        batch.pending = op;
+        break;
+      }
+      batch.pending = undefined;
+      try {
+        off = encodeRouteRequest(this.ensureRoom(off, size), off, op.kind, firstSeq + ops.length, false, op.route);
+        ops.push(op);
+      } catch (e) {
+        batch.failed.push({ op, error: e instanceof TartanError ? e : new TartanError('NETLINK_BAD_ROUTE', String(e)) });
+      }
+    }
+    if (ops.length === 0) {
+      this.batches.shift();
+      this.finishIfDone(batch);
+      return;
+    }
+    batch.outstanding += ops.length;
+    this.sendDatagram(off, { firstSeq, count: ops.length, ops, batch, stream: undefined, firstIndex: 0, sentAt: Date.now(), failedIdx: new Set() });
+  }
+
+  /** One datagram from the streams, starting with the one whose turn it is; false when none had anything. */
+  private pumpStreams(): boolean {
+    // With requests unanswered, wait for a useful amount of room rather than
+    // send a datagram of a few requests each time an answer frees a little.
+    if (this.inflightMessages > 0 && this.window - this.inflightMessages < this.window >>> 2) return false;
+    const n = this.streams.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.nextStream + k) % n;
+      const st = this.streams[i] as StreamState;
+      const room = this.window - this.inflightMessages;
+      this.wrapSeqsFor(room);
+      const firstSeq = this.seq;
+      let off = 0;
+      let count = 0;
+      while (count < room) {
+        const next = st.stream.next(this.sendBuf, off, this.maxDatagram, firstSeq + count);
+        if (next === off) break;
+        if (next > this.maxDatagram) throw new Error('request stream wrote past the end it was given');
+        off = next;
+        count++;
+      }
+      if (count === 0) continue;
+      this.nextStream = (i + 1) % n;
+      const firstIndex = st.written;
+      st.written += count;
+      this.sendDatagram(off, { firstSeq, count, ops: undefined, batch: undefined, stream: st.stream, firstIndex, sentAt: Date.now(), failedIdx: new Set() });
+      return true;
+    }
+    return false;
+  }
+
+  /** Send sendBuf[0, end) as the datagram of `inf` (its seqs start at the current seq). */
+  private sendDatagram(end: number, inf: Inflight): void {
+    this.takeSeqs(inf.count);
+    // The last request of the datagram is the fence: set NLM_F_ACK in place.
+    const last = this.lastMessageOffset(end);
+    this.sendBuf.writeUInt16LE(this.sendBuf.readUInt16LE(last + 6) | 0x4 /* NLM_F_ACK */, last + 6);
+    const datagram = Buffer.from(this.sendBuf.subarray(0, end));
+    this.inflight.push(inf);
+    this.inflightMessages += inf.count;
+    this.ref();
+    this.transport.send(datagram, (err) => {
+      if (err) this.completeInflight(inf, err);
+    });
   }
 
   private ensureRoom(off: number, size: number): Buffer {
@@ -266,13 +378,16 @@ export class RequestPipeline {
     for (let i = 0; i < this.inflight.length; i++) {
       const inf = this.inflight[i] as Inflight;
       const idx = (seq - inf.firstSeq) >>> 0;
-      if (idx >= inf.ops.length) continue;
+      if (idx >= inf.count) continue;
       if (errno !== 0) {
         inf.failedIdx.add(idx);
-        const op = inf.ops[idx] as RouteOp;
-        inf.batch.failed.push({ op, error: netlinkError(errno, `${op.kind} route ${op.route.dst} metric ${op.route.metric}`) });
+        if (inf.stream) inf.stream.onError(inf.firstIndex + idx, errno);
+        else {
+          const op = (inf.ops as RouteOp[])[idx] as RouteOp;
+          (inf.batch as Batch).failed.push({ op, error: netlinkError(errno, `${op.kind} route ${op.route.dst} metric ${op.route.metric}`) });
+        }
       }
-      if (idx === inf.ops.length - 1) {
+      if (idx === inf.count - 1) {
         // Fence answered. Replies come in order, so anything sent before it is done too.
         for (const earlier of this.inflight.slice(0, i + 1)) this.completeInflight(earlier);
       }
@@ -280,20 +395,27 @@ export class RequestPipeline {
     }
   }
 
-  /** Retire a datagram: ops without an error reply succeeded, unless `err` says its fate is unknown. */
+  /** Retire a datagram: requests without an error reply succeeded, unless `err` says their fate is unknown. */
   private completeInflight(inf: Inflight, err?: TartanError): void {
     const i = this.inflight.indexOf(inf);
     if (i < 0) return;
     this.inflight.splice(i, 1);
-    this.inflightMessages -= inf.ops.length;
-    const b = inf.batch;
-    b.outstanding -= inf.ops.length;
+    this.inflightMessages -= inf.count;
+    if (inf.stream) {
+      if (err) for (let k = 0; k < inf.count; k++) if (!inf.failedIdx.has(k)) inf.stream.onError(inf.firstIndex + k, err);
+      inf.stream.onDone(inf.firstIndex, inf.count);
+      this.unrefIfIdle();
+      return;
+    }
+    const b = inf.batch as Batch;
+    const ops = inf.ops as RouteOp[];
+    b.outstanding -= inf.count;
     if (err) {
-      inf.ops.forEach((op, k) => {
+      ops.forEach((op, k) => {
         if (!inf.failedIdx.has(k)) b.failed.push({ op, error: err });
       });
     } else {
-      b.ok += inf.ops.length - inf.failedIdx.size;
+      b.ok += inf.count - inf.failedIdx.size;
     }
     this.finishIfDone(b);
     this.unrefIfIdle();

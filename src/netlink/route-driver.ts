@@ -9,10 +9,10 @@
  *   for (const f of res.failed) log.warn(`${f.op.route.dst}: ${f.error.code}`);
  */
 import { TartanError } from '../errors';
-import { decodeRoute, encodeRouteDumpRequest } from './codec';
+import { decodeRoute, encodeRouteDumpRequest, type NlHeader } from './codec';
 import { RTM_NEWLINK, RTM_NEWROUTE } from './constants';
 import { decodeLink, encodeLinkDumpRequest } from './links';
-import { RequestPipeline, type PipelineOptions } from './pipeline';
+import { RequestPipeline, type PipelineOptions, type RequestStream, type StreamHandle } from './pipeline';
 import { openRouteSocket, type DatagramTransport } from './transport';
 import type { BatchResult, KernelRoute, LinkInfo, RouteDumpFilter, RouteOp } from './types';
 
@@ -99,6 +99,26 @@ export class RouteDriver implements RouteProgrammer {
         return batch.length;
       }
     }
+  }
+
+  /**
+   * One route dump of `family`, raw: `onMessage` sees every RTM_NEWROUTE
+   * message in place (no decoding, no object per route; the compact FIB
+   * reconciler reads what it needs). Resolves with `interrupted` true when
+   * the kernel flagged NLM_F_DUMP_INTR: the caller redoes it.
+   */
+  dumpRoutesRaw(family: 4 | 6, onMessage: (buf: Buffer, off: number, len: number) => void): Promise<{ interrupted: boolean }> {
+    return this.pipeline.dump(
+      (seq) => encodeRouteDumpRequest(family, seq),
+      (buf: Buffer, off: number, h: NlHeader) => {
+        if (h.type === RTM_NEWROUTE) onMessage(buf, off, h.len);
+      },
+    );
+  }
+
+  /** Feed pre-encoded route requests through the pipeline (see RequestStream). */
+  openStream(stream: RequestStream): StreamHandle {
+    return this.pipeline.openStream(stream);
   }
 
   async dumpRoutes(filter: RouteDumpFilter): Promise<KernelRoute[]> {

@@ -1,18 +1,34 @@
 /**
  * BGP best routes into the kernel FIB, like BIRD's kernel protocol: the
- * routing engine's Loc-RIB changes become the desired state of a RouteTable
- * that owns one rtnetlink protocol number (RTPROT_TARTAN_BGP, 201) in one
- * table, so routes of any other protocol are never touched.
+ * routing engine's Loc-RIB changes become the desired state of a
+ * FibReconciler that owns one rtnetlink protocol number
+ * (RTPROT_TARTAN_BGP, 201) in one table, so routes of any other protocol are
+ * never touched.
+ *
+ * The reconciler is compact and pipelined (fib-reconciler.ts: desired and
+ * kernel state in typed arrays keyed like the RIB, next-hop sets interned,
+ * requests encoded from templates straight into netlink datagrams) and runs
+ * with its netlink socket in a worker thread (fib-worker.ts); this class is
+ * the main thread's side, handing over compact records (fib-client.ts).
+ * The dataplane's workload and blackhole routes keep using RouteTable: few
+ * routes, named interfaces, grace periods.
  *
  * Start-up: desired routes accumulate while sessions converge, and only then
  * does the first reconcile run — so routes a previous run installed and the
  * peers still send are left exactly as they are (no flush and re-add).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import type { Family } from '../wire/types';
-import { cidrFromKey, type FibSink } from '../rib';
-import { RouteDriver, NetlinkMonitor, RTPROT_TARTAN_BGP } from '../../netlink';
-import { RouteTable, type ApplyResult, type RouteTarget } from '../../dataplane/routes';
+import type { FibSink } from '../rib';
+import { RouteDriver, RTPROT_TARTAN_BGP } from '../../netlink';
+import type { RouteTableCounters } from '../../dataplane/routes';
 import type { Logger } from '../../util/log';
+import { TartanError } from '../../errors';
+import { FibClient } from './fib-client';
+import { serveFib, type FibHostOptions, type FibPort } from './fib-host';
+import type { FibSyncResult } from './fib-reconciler';
 
 export interface KernelFibOptions {
   table: number;
@@ -20,54 +36,60 @@ export interface KernelFibOptions {
   /** Full read-back and repair period, ms (0 = never). */
   resyncIntervalMs: number;
   log: Logger;
+  /** Run the reconciler in a worker thread (default), or on the caller's thread. */
+  thread?: 'worker' | 'main';
 }
 
+const WORKER_SCRIPT = join(__dirname, 'fib-worker.js');
+
 export class KernelFib implements FibSink {
-  private readonly routes: RouteTable;
-  private readonly driver: RouteDriver;
-  private readonly monitor: NetlinkMonitor;
+  private readonly client: FibClient;
+  private readonly worker: Worker | undefined;
   private started = false;
-  /** One shared target object per distinct next-hop set: a million routes via one peer share one. */
-  private readonly targets = new Map<string, RouteTarget>();
+  private closed = false;
 
   constructor(private readonly opts: KernelFibOptions) {
-    this.driver = RouteDriver.open();
-    // Link events only: our own writes of a million routes would flood a route-event socket;
-    // drift is repaired by the periodic resync instead.
-    this.monitor = NetlinkMonitor.open({ routes: false });
-    this.routes = new RouteTable({
-      driver: this.driver,
-      events: this.monitor,
-      protocol: RTPROT_TARTAN_BGP,
-      table: opts.table,
-      defaultMetric: opts.metric,
-      resyncIntervalMs: opts.resyncIntervalMs,
-      // Bigger batches than the default: BGP loads come in hundreds of thousands.
-      coalesceMax: 50_000,
-      onFailures: (failures) => {
-        for (const f of failures.slice(0, 5)) opts.log.warn(`kernel route ${f.op.kind} ${f.op.route.dst} failed: ${f.error.message}`);
-        if (failures.length > 5) opts.log.warn(`... and ${failures.length - 5} more kernel route failures`);
+    const host: FibHostOptions = { protocol: RTPROT_TARTAN_BGP, table: opts.table, metric: opts.metric, resyncIntervalMs: opts.resyncIntervalMs };
+    const hooks = {
+      onFailures: (failures: readonly { kind: string; prefix: string; message: string }[], total: number) => {
+        for (const f of failures.slice(0, 5)) opts.log.warn(`kernel route ${f.kind} ${f.prefix} failed: ${f.message}`);
+        if (total > 5) opts.log.warn(`... and ${total - 5} more kernel route failures`);
       },
-    });
+      onError: (err: TartanError) => opts.log.warn(`kernel FIB resync failed: ${err.message}`),
+    };
+    // From the TypeScript sources (tests) there is no compiled worker script: same thread then.
+    if ((opts.thread ?? 'worker') === 'worker' && existsSync(WORKER_SCRIPT)) {
+      // Its heap holds little (records arrive as transferred typed arrays): a small young generation keeps its RSS down.
+      const worker = new Worker(WORKER_SCRIPT, { workerData: host, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+      this.worker = worker;
+      this.client = new FibClient(worker as unknown as FibPort, hooks);
+      // The daemon's own sockets keep the process alive; the worker must not hold it at exit.
+      worker.unref();
+      worker.on('error', (err) => {
+        opts.log.error(`kernel FIB worker failed: ${err.message}`);
+        this.client.fail(new TartanError('FIB_WORKER', `kernel FIB worker failed: ${err.message}`, { cause: err }));
+      });
+      worker.on('exit', (code) => {
+        if (!this.closed) {
+          opts.log.error(`kernel FIB worker exited (code ${code})`);
+          this.client.fail(new TartanError('FIB_WORKER', `kernel FIB worker exited (code ${code})`));
+        }
+      });
+    } else {
+      const { port1, port2 } = new MessageChannel();
+      const driver = RouteDriver.open();
+      serveFib(port2 as unknown as FibPort, host, driver, () => {
+        driver.close();
+        port2.close();
+      });
+      this.client = new FibClient(port1 as unknown as FibPort, hooks);
+      port1.unref();
+      port2.unref();
+    }
   }
 
   update(family: Family, key: Uint32Array, len: number, nextHops: readonly string[]): void {
-    // The RIB's keys print in canonical form for IPv4; IPv6 text goes through the parser.
-    const v4 = family === 'ipv4-unicast';
-    const prefix = cidrFromKey(key, len, v4 ? 1 : 4);
-    if (nextHops.length === 0) {
-      if (v4) this.routes.deleteCanonical(prefix);
-      else this.routes.delete(prefix);
-      return;
-    }
-    const id = nextHops.join(' ');
-    let target = this.targets.get(id);
-    if (!target) {
-      target = Object.freeze({ nextHops: Object.freeze(nextHops.map((gateway) => Object.freeze({ gateway }))) });
-      this.targets.set(id, target);
-    }
-    if (v4) this.routes.setDesiredCanonical(prefix, target);
-    else this.routes.setDesired(prefix, target);
+    this.client.update(family === 'ipv4-unicast' ? 0 : 1, key, len, nextHops);
   }
 
   /**
@@ -75,38 +97,48 @@ export class KernelFib implements FibSink {
    * there is nothing to adopt at start-up, so programming can begin at once
    * instead of waiting for the peers to converge.
    */
-  async ownRouteCount(): Promise<number> {
-    let n = 0;
-    for (const family of [4, 6] as const) {
-      n += await this.driver.forEachRoute({ family, table: this.opts.table, protocol: RTPROT_TARTAN_BGP }, () => undefined);
-    }
-    return n;
+  ownRouteCount(): Promise<number> {
+    return this.client.countKernelRoutes();
   }
 
   /** First reconcile against the kernel; from then on changes are applied as they come. */
-  async start(): Promise<ApplyResult> {
+  async start(): Promise<FibSyncResult> {
     if (this.started) throw new Error('kernel FIB already started');
     this.started = true;
-    const r = await this.routes.start();
+    const r = await this.client.start();
     this.opts.log.info(
-      `kernel FIB in sync (table ${this.opts.table}, protocol ${RTPROT_TARTAN_BGP}): ${r.adds} added, ${r.replaces} replaced, ${r.deletes} removed, ${r.failed.length} failed`,
+      `kernel FIB in sync (table ${this.opts.table}, protocol ${RTPROT_TARTAN_BGP}): ${r.adds} added, ${r.replaces} replaced, ${r.deletes} removed, ${r.failed} failed`,
     );
     return r;
   }
 
   /** Read back and repair now (also runs periodically). */
-  resync(): Promise<ApplyResult> {
-    return this.routes.resync();
+  resync(): Promise<FibSyncResult> {
+    return this.client.resync();
   }
 
-  get counters(): RouteTable['counters'] {
-    return this.routes.counters;
+  /** Resolves when every change handed over so far is in the kernel (or failed). */
+  whenIdle(): Promise<void> {
+    return this.client.whenIdle();
+  }
+
+  /** Operation counters, as last reported by the reconciler (a few ms behind at most). */
+  get counters(): RouteTableCounters {
+    return this.client.counters;
+  }
+
+  /** Routes of ours in the kernel, as far as the reconciler knows. */
+  get routeCount(): number {
+    return this.client.routeCount;
   }
 
   /** Stop programming. Routes stay in the kernel (like BIRD's `persist`), for a restart to adopt. */
   close(): void {
-    this.routes.stop();
-    this.monitor.close();
-    this.driver.close();
+    if (this.closed) return;
+    this.closed = true;
+    this.client.stop();
+    // The worker ends itself on 'stop'; make sure of it.
+    const worker = this.worker;
+    if (worker) setTimeout(() => void worker.terminate(), 1_000).unref();
   }
 }

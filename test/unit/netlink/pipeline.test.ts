@@ -1,5 +1,6 @@
 import { decodeRoute, forEachMessage } from '../../../src/netlink/codec';
-import { RequestPipeline } from '../../../src/netlink/pipeline';
+import { RequestPipeline, type RequestStream } from '../../../src/netlink/pipeline';
+import { encodeRouteRequest } from '../../../src/netlink/codec';
 import type { DatagramTransport } from '../../../src/netlink/transport';
 import { TartanError } from '../../../src/errors';
 import type { KernelRoute, RouteOp } from '../../../src/netlink/types';
@@ -139,5 +140,75 @@ describe('netlink/pipeline', () => {
     p.close();
     const res = await p.submit(ops(3));
     expect(res.failed.map((f) => f.error.code)).toEqual(['NETLINK_CLOSED', 'NETLINK_CLOSED', 'NETLINK_CLOSED']);
+  });
+});
+
+/** A stream of `n` replace requests for route(i), recording what the pipeline reports. */
+function stream(n: number): RequestStream & { written: number; errors: Map<number, unknown>; done: number[]; finished: Promise<void> } {
+  let finish: () => void = () => undefined;
+  const st = {
+    written: 0,
+    errors: new Map<number, unknown>(),
+    done: [] as number[],
+    finished: new Promise<void>((r) => (finish = r)),
+    next(buf: Buffer, off: number, end: number, seq: number): number {
+      if (st.written >= n) return off;
+      const tmp = Buffer.alloc(256);
+      const len = encodeRouteRequest(tmp, 0, 'replace', seq, false, route(st.written));
+      if (off + len > end) return off;
+      tmp.copy(buf, off, 0, len);
+      st.written++;
+      return off + len;
+    },
+    onError(index: number, error: unknown): void {
+      st.errors.set(index, error);
+    },
+    onDone(first: number, count: number): void {
+      for (let i = first; i < first + count; i++) st.done.push(i);
+      if (st.done.length === n) finish();
+    },
+  };
+  return st;
+}
+
+describe('netlink/pipeline streams', () => {
+  test('pulls requests while the window has room; outcomes come back by request index', async () => {
+    const k = new FakeKernel();
+    k.failWith = (r) => (r.dst === '198.19.0.9/32' ? 17 : 0);
+    const p = new RequestPipeline(k, { maxDatagramBytes: 2048, windowMessages: 200 });
+    const s = stream(1000);
+    p.openStream(s).wake();
+    await s.finished;
+    expect(s.done.sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect([...s.errors.keys()]).toEqual([9]);
+    expect(s.errors.get(9)).toBe(17);
+    expect(k.maxUnacked).toBeLessThanOrEqual(200);
+    // ~34 requests of 60 bytes per 2 KiB datagram, no trickle of tiny ones.
+    expect(k.datagrams.length).toBeLessThan(40);
+  });
+
+  test('an overrun fails the unanswered requests of a stream as outcome unknown', async () => {
+    const k = new FakeKernel();
+    k.silent = true;
+    const p = new RequestPipeline(k, { maxDatagramBytes: 2048, windowMessages: 64 });
+    const s = stream(50);
+    p.openStream(s).wake();
+    await new Promise((r) => setImmediate(r));
+    k.overrun();
+    k.silent = false;
+    await s.finished;
+    expect(s.errors.size).toBe(50);
+    expect([...s.errors.values()].every((e) => (e as TartanError).code === 'NETLINK_ENOBUFS')).toBe(true);
+  });
+
+  test('batches go first; a closed stream is not pulled again', async () => {
+    const k = new FakeKernel();
+    const p = new RequestPipeline(k, { maxDatagramBytes: 2048, windowMessages: 1000 });
+    const s = stream(10);
+    const h = p.openStream(s);
+    h.close();
+    h.wake();
+    expect((await p.submit(ops(5))).ok).toBe(5);
+    expect(s.written).toBe(0);
   });
 });
