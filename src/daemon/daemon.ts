@@ -1,7 +1,8 @@
 import type { NodeConfig } from '../config';
 import type { Logger } from '../util/log';
 import { errorMessage } from '../errors';
-import { Speaker } from '../bgp/speaker';
+import { Speaker, type SpeakerOptions } from '../bgp/speaker';
+import { KernelNextHops } from '../bgp/nexthop';
 import { KernelFib } from '../bgp/fib/kernel-fib';
 import { ControlServer } from '../control';
 import type { NodeStatus } from '../control/types';
@@ -29,6 +30,7 @@ export class Daemon {
   private speaker: Speaker | undefined;
   private readonly control: ControlServer;
   private readonly fib: KernelFib | undefined;
+  private readonly nextHops: KernelNextHops | undefined;
   private fibStart: NodeJS.Timeout | undefined;
   private readonly cluster: ClusterMember | undefined;
   private readonly startedAt = new Date();
@@ -49,9 +51,12 @@ export class Daemon {
           log: log.child({ component: 'fib' }),
         })
       : undefined;
+    this.nextHops = config.bgp.nextHopTracking
+      ? new KernelNextHops({ log: log.child({ component: 'bgp.nexthop' }), onChange: () => this.speaker?.nextHopsChanged() })
+      : undefined;
     const { datastore } = config;
     this.cluster = datastore ? new ClusterMember({ ...config, datastore }, log) : undefined;
-    this.speaker = this.cluster ? undefined : new Speaker(config, log, { fib: this.fib });
+    this.speaker = this.cluster ? undefined : new Speaker(config, log, this.speakerOptions());
     this.control = new ControlServer(config.controlSocket, {
       status: () => this.status(),
       routes: (q) => this.speaker?.routes(q) ?? [],
@@ -60,7 +65,7 @@ export class Daemon {
       config,
       {
         bgp: () => this.speaker?.metricsSnapshot(),
-        fib: () => (this.fib ? [{ table: config.fib.table, counters: this.fib.counters }] : undefined),
+        fib: () => (this.fib ? [{ table: config.fib.table, counters: this.fib.counters, routes: this.fib.routeCount }] : undefined),
         policy: () => this.policySnapshot(),
         ...(this.cluster
           ? {
@@ -73,6 +78,11 @@ export class Daemon {
       },
       log.child({ component: 'ops' }),
     );
+  }
+
+  private speakerOptions(): SpeakerOptions {
+    const nh = this.nextHops;
+    return { fib: this.fib, ...(nh ? { nextHopReachable: (a: string) => nh.table.reachable(a) } : {}) };
   }
 
   private policySnapshot(): PolicySnapshot | undefined {
@@ -100,6 +110,7 @@ export class Daemon {
     await this.control.listen();
     this.log.info(`control API on ${this.config.controlSocket}`);
     await this.ops.start();
+    await this.nextHops?.start();
     const speaker = this.speaker!;
     await speaker.start();
     if (this.fib) this.startFibWhenConverged(this.fib, speaker);
@@ -121,7 +132,8 @@ export class Daemon {
     const config = await cluster.bootstrap();
     this.config = config;
     this.log.info(`BGP identity from the datastore: AS ${config.asNumber}, router ID ${config.routerId}, listening on port ${config.listen.port}${config.routeReflectorClusterID ? `, route reflector (cluster ID ${config.routeReflectorClusterID})` : ''}`);
-    const speaker = new Speaker(config, this.log, { fib: this.fib });
+    await this.nextHops?.start();
+    const speaker = new Speaker(config, this.log, this.speakerOptions());
     this.speaker = speaker;
     await speaker.start();
     cluster.attach(speaker, () => speaker.status());
@@ -213,6 +225,7 @@ export class Daemon {
     this.dataplane?.stop();
     await this.cluster?.stop();
     await this.speaker?.stop(text);
+    this.nextHops?.stop();
     this.fib?.close();
     await this.ops.close();
     await this.control.close();

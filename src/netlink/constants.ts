@@ -47,6 +47,10 @@ export const RTM_GETROUTE = rt.MessageType.GETROUTE;
 export const RTNLGRP_LINK = rt.MulticastGroups.LINK;
 export const RTNLGRP_IPV4_ROUTE = rt.MulticastGroups.IPV4_ROUTE;
 export const RTNLGRP_IPV6_ROUTE = rt.MulticastGroups.IPV6_ROUTE;
+export const RTNLGRP_IPV4_IFADDR = rt.MulticastGroups.IPV4_IFADDR;
+export const RTNLGRP_IPV6_IFADDR = rt.MulticastGroups.IPV6_IFADDR;
+export const RTM_NEWADDR = rt.MessageType.NEWADDR;
+export const RTM_DELADDR = rt.MessageType.DELADDR;
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;

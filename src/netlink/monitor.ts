@@ -5,12 +5,26 @@
  * can never push request answers out of the driver's receive buffer.
  *
  * Multicast delivery is best-effort: when the receive buffer is full the
- * kernel drops the notification and the next recvmsg fails with ENOBUFS
- * (netlink_overrun). That is surfaced as an `overrun` event, on which the
- * consumer must resync from a dump.
+ * kernel drops the notification. The socket is opened with NETLINK_NO_ENOBUFS
+ * (the `netlink` package aborts the process on the error an overflow would
+ * otherwise raise: see netsock/netlink-guard.ts), so a drop is silent and
+ * consumers must resync from a dump periodically; an `overrun` event is still
+ * passed on should a transport report one.
  */
 import { decodeRoute, forEachMessage } from './codec';
-import { RTM_DELLINK, RTM_DELROUTE, RTM_NEWLINK, RTM_NEWROUTE, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK } from './constants';
+import {
+  RTM_DELADDR,
+  RTM_DELLINK,
+  RTM_DELROUTE,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTM_NEWROUTE,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_LINK,
+} from './constants';
 import { decodeLink } from './links';
 import { openRouteSocket, type DatagramTransport } from './transport';
 import type { NetlinkEvent } from './types';
@@ -18,6 +32,8 @@ import type { NetlinkEvent } from './types';
 export interface MonitorOptions {
   /** Join the IPv4/IPv6 route groups (default true); links are always watched. */
   routes?: boolean;
+  /** Join the interface address groups (default false): `address` events, not decoded. */
+  addresses?: boolean;
   /** SO_RCVBUF to ask for; default 4 MiB. */
   recvBufferBytes?: number;
   /** Keep the event loop alive while open (default false). */
@@ -47,6 +63,7 @@ export class NetlinkMonitor {
 
   static open(opts: MonitorOptions = {}): NetlinkMonitor {
     const groups = opts.routes === false ? [RTNLGRP_LINK] : [RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE];
+    if (opts.addresses === true) groups.push(RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR);
     const t = openRouteSocket({ recvBufferBytes: opts.recvBufferBytes ?? 4 * 1024 * 1024, sendBufferBytes: 64 * 1024, groups });
     t.setRef(opts.ref === true);
     return new NetlinkMonitor(t, opts.ignoreProtocol !== undefined ? { excludeProtocol: opts.ignoreProtocol } : undefined);
@@ -78,6 +95,10 @@ export class NetlinkMonitor {
           if (route) this.emit({ kind: 'route', action: h.type === RTM_NEWROUTE ? 'new' : 'del', route });
           break;
         }
+        case RTM_NEWADDR:
+        case RTM_DELADDR:
+          this.emit({ kind: 'address', action: h.type === RTM_NEWADDR ? 'new' : 'del' });
+          break;
         case RTM_NEWLINK:
         case RTM_DELLINK: {
           const link = decodeLink(d, off, h.len);

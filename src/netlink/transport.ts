@@ -4,7 +4,8 @@
  * sees this narrow interface, so unit tests drive it with a fake kernel.
  */
 import { Protocol, RawNetlinkSocket } from 'netlink';
-import type { TartanError } from '../errors';
+import { TartanError } from '../errors';
+import { disableNetlinkOverrunErrors } from '../netsock';
 import { fromLibraryError } from './errors';
 
 export interface DatagramTransport {
@@ -43,6 +44,15 @@ export function openRouteSocket(opts: RawSocketOptions): DatagramTransport {
     for (const g of opts.groups ?? []) sock.addMembership(g);
   } catch (e) {
     throw fromLibraryError(e, 'open NETLINK_ROUTE socket');
+  }
+  if ((opts.groups ?? []).length > 0) {
+    // An event socket: an overflow must not become an error the package cannot survive (see netlink-guard).
+    try {
+      if (!disableNetlinkOverrunErrors(sock.address().port)) throw new Error('its descriptor was not found');
+    } catch (e) {
+      sock.close();
+      throw new TartanError('NETLINK_IO', `netlink event socket: cannot set NETLINK_NO_ENOBUFS: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
   }
   let closed = false;
   return {

@@ -95,5 +95,7 @@ export interface LinkInfo {
 export type NetlinkEvent =
   | { kind: 'route'; action: 'new' | 'del'; route: KernelRoute }
   | { kind: 'link'; action: 'new' | 'del'; link: LinkInfo }
+  /** An interface address came or went (only with MonitorOptions.addresses). */
+  | { kind: 'address'; action: 'new' | 'del' }
   /** The event socket overflowed (ENOBUFS): events were lost, resync everything. */
   | { kind: 'overrun' };

@@ -140,3 +140,4 @@ export function securedSocket(peer: string, security: SocketSecurity): Socket {
     throw err;
   }
 }
+export { disableNetlinkOverrunErrors, netlinkSocketFd } from './netlink-guard';

@@ -26,6 +26,7 @@ interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
   getsockopt(fd: number, level: number, name: number, value: Buffer, length: number[]): number;
+  getsockname(fd: number, addr: Buffer, length: number[]): number;
   close(fd: number): number;
   errno(): number;
 }
@@ -43,6 +44,7 @@ function load(): Libc {
         socket: lib.func('int socket(int domain, int type, int protocol)'),
         setsockopt: lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)'),
         getsockopt: lib.func('int getsockopt(int fd, int level, int optname, _Out_ void *optval, _Inout_ uint32_t *optlen)'),
+        getsockname: lib.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *addrlen)'),
         close: lib.func('int close(int fd)'),
         errno: () => koffi.errno(),
       };
@@ -88,6 +90,14 @@ export function getOption(fd: number, level: number, name: number, size: number,
   const out = Buffer.alloc(size);
   const len = [size];
   if (load().getsockopt(fd, level, name, out, len) < 0) throw fail(what);
+  return out.subarray(0, len[0]);
+}
+
+/** The socket's own address (getsockname(2)) as raw sockaddr bytes, or undefined if `fd` is no socket. */
+export function sockName(fd: number): Buffer | undefined {
+  const out = Buffer.alloc(128);
+  const len = [out.length];
+  if (load().getsockname(fd, out, len) < 0) return undefined;
   return out.subarray(0, len[0]);
 }
 

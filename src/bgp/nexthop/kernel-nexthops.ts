@@ -1,14 +1,15 @@
 /**
  * Kernel glue for next-hop resolution: fills a NextHopTable from the main
- * routing table (a dump at start, then route events) and says when answers
- * may have changed. Only unicast routes of the main table that are not our
- * own BGP routes count (see table.ts).
+ * routing table and says when answers may have changed. Only unicast routes
+ * of the main table that are not our own BGP routes count (see table.ts).
  *
- * Route events are best-effort: while a full table is being programmed the
- * event socket overflows (our own routes' notifications are dropped unread,
- * but they still fill the buffer). After an overrun the table is rebuilt from
- * a dump, at most once per `redumpAfterOverrunMs`, so a million-route load
- * does not turn into a dump loop; until then answers may be stale.
+ * The table is read by dumps, not by route events: a node programming a
+ * million BGP routes would otherwise receive a million notifications of its
+ * own routes. A dump follows every link or address event (what makes a
+ * connected route come or go: an interface down, an address removed),
+ * debounced, and one runs every `scanIntervalMs` for everything else (a
+ * static route added by hand), like BIRD's kernel `scan time`. A dump skips
+ * our own routes before decoding them.
  */
 import type { Logger } from '../../util/log';
 import { errorMessage } from '../../errors';
@@ -17,11 +18,11 @@ import { NextHopTable } from './table';
 
 export interface KernelNextHopsOptions {
   log: Logger;
-  /** Called (debounced) after the table changed. */
+  /** Called after a dump changed the table. */
   onChange: () => void;
-  /** Default 30 s. */
-  redumpAfterOverrunMs?: number;
-  /** Default 200 ms: coalesce a burst of route events into one onChange. */
+  /** Period of the full scan, ms (default 30 s). */
+  scanIntervalMs?: number;
+  /** Wait after a link or address event before dumping, ms (default 300): a burst becomes one dump. */
   debounceMs?: number;
 }
 
@@ -29,76 +30,78 @@ export class KernelNextHops {
   readonly table = new NextHopTable();
   private driver: RouteDriver | undefined;
   private monitor: NetlinkMonitor | undefined;
-  private changeTimer: NodeJS.Timeout | undefined;
-  private redumpTimer: NodeJS.Timeout | undefined;
-  private lastDump = 0;
+  private eventTimer: NodeJS.Timeout | undefined;
+  private scanTimer: NodeJS.Timeout | undefined;
+  private dumping: Promise<void> | undefined;
+  private dumpAgain = false;
   private stopped = false;
+  /** Dumps done (diagnostics, tests). */
+  scans = 0;
 
   constructor(private readonly opts: KernelNextHopsOptions) {}
 
   async start(): Promise<void> {
     this.driver = RouteDriver.open({ recvBufferBytes: 1 << 20, sendBufferBytes: 1 << 16 });
-    // Subscribe before dumping, so a change during the dump is not lost.
-    this.monitor = NetlinkMonitor.open({ ignoreProtocol: RTPROT_TARTAN_BGP });
+    // Subscribed before the first dump, so a change during it is not lost.
+    this.monitor = NetlinkMonitor.open({ routes: false, addresses: true });
     this.monitor.on((e) => this.onEvent(e));
-    await this.dump();
+    await this.scan();
     this.opts.log.info(`next-hop tracking: ${this.table.size} resolving route(s) in the main table`);
+    this.scanTimer = setInterval(() => void this.scan(), this.opts.scanIntervalMs ?? 30_000);
+    this.scanTimer.unref();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.changeTimer) clearTimeout(this.changeTimer);
-    if (this.redumpTimer) clearTimeout(this.redumpTimer);
+    if (this.eventTimer) clearTimeout(this.eventTimer);
+    if (this.scanTimer) clearInterval(this.scanTimer);
     this.monitor?.close();
     this.driver?.close();
+  }
+
+  private onEvent(e: NetlinkEvent): void {
+    if (this.stopped || e.kind === 'route') return;
+    if (this.eventTimer) return;
+    this.eventTimer = setTimeout(() => {
+      this.eventTimer = undefined;
+      void this.scan();
+    }, this.opts.debounceMs ?? 300);
+    this.eventTimer.unref();
+  }
+
+  /** One dump at a time; a request during a dump makes one more after it. */
+  private scan(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.dumping) {
+      this.dumpAgain = true;
+      return this.dumping;
+    }
+    const dumping = this.dump()
+      .catch((err: unknown) => {
+        this.opts.log.warn(`next-hop tracking: route dump failed: ${errorMessage(err)}`);
+      })
+      .finally(() => {
+        this.dumping = undefined;
+        if (this.dumpAgain) {
+          this.dumpAgain = false;
+          void this.scan();
+        }
+      });
+    this.dumping = dumping;
+    return dumping;
   }
 
   private async dump(): Promise<void> {
     const driver = this.driver;
     if (!driver) return;
-    this.lastDump = Date.now();
-    const routes: KernelRoute[] = [];
+    const next = new NextHopTable();
     for (const family of [4, 6] as const) {
       await driver.forEachRoute({ family, table: RT_TABLE_MAIN, excludeProtocol: RTPROT_TARTAN_BGP }, (r) => {
-        if (counts(r)) routes.push(r);
+        if (counts(r)) next.add(r);
       });
     }
-    const before = this.table.version;
-    this.table.clear();
-    for (const r of routes) this.table.add(r);
-    if (this.table.version !== before) this.changed();
-  }
-
-  private onEvent(e: NetlinkEvent): void {
-    if (this.stopped) return;
-    if (e.kind === 'overrun') {
-      this.scheduleRedump();
-      return;
-    }
-    if (e.kind !== 'route' || !counts(e.route)) return;
-    if (e.action === 'new') this.table.add(e.route);
-    else this.table.remove(e.route);
-    this.changed();
-  }
-
-  private scheduleRedump(): void {
-    if (this.redumpTimer) return;
-    const wait = Math.max(0, this.lastDump + (this.opts.redumpAfterOverrunMs ?? 30_000) - Date.now());
-    this.redumpTimer = setTimeout(() => {
-      this.redumpTimer = undefined;
-      if (this.stopped) return;
-      this.dump().catch((err: unknown) => this.opts.log.warn(`next-hop tracking: route dump failed: ${errorMessage(err)}`));
-    }, wait);
-    this.redumpTimer.unref();
-  }
-
-  private changed(): void {
-    if (this.changeTimer) return;
-    this.changeTimer = setTimeout(() => {
-      this.changeTimer = undefined;
-      if (!this.stopped) this.opts.onChange();
-    }, this.opts.debounceMs ?? 200);
-    this.changeTimer.unref();
+    this.scans++;
+    if (this.table.replaceWith(next)) this.opts.onChange();
   }
 }
 

@@ -41,6 +41,17 @@ export class NextHopTable {
     if (changed) this.version++;
   }
 
+  /** Take `other`'s contents; true if any network came or went. */
+  replaceWith(other: NextHopTable): boolean {
+    const changed = !sameNets(this.v4, other.v4) || !sameNets(this.v6, other.v6);
+    this.v4.clear();
+    this.v6.clear();
+    for (const [len, nets] of other.v4) this.v4.set(len, new Map(nets));
+    for (const [len, nets] of other.v6) this.v6.set(len, new Map(nets));
+    if (changed) this.version++;
+    return changed;
+  }
+
   clear(): void {
     this.v4.clear();
     this.v6.clear();
@@ -67,6 +78,16 @@ export class NextHopTable {
     for (const [len, nets] of this.v6) if (nets.has(maskV6(a, len))) return true;
     return false;
   }
+}
+
+function sameNets<K>(a: Map<number, Map<K, number>>, b: Map<number, Map<K, number>>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [len, nets] of a) {
+    const other = b.get(len);
+    if (!other || other.size !== nets.size) return false;
+    for (const key of nets.keys()) if (!other.has(key)) return false;
+  }
+  return true;
 }
 
 function bump<K>(byLen: Map<number, Map<K, number>>, len: number, key: K, delta: 1 | -1): boolean {

@@ -35,7 +35,7 @@ import type { Resource } from '../../datastore/resources/types';
 import type { SyncListener } from '../../datastore/watch';
 import { NetlinkMonitor } from '../../netlink/monitor';
 import { RouteDriver, type RouteProgrammer } from '../../netlink/route-driver';
-import { RTPROT_TARTAN_WORKLOAD } from '../../netlink/constants';
+import { RTPROT_TARTAN_BGP, RTPROT_TARTAN_WORKLOAD } from '../../netlink/constants';
 import type { NetlinkEvent } from '../../netlink/types';
 import { silentLogger, type Logger } from '../../util/log';
 import { PolicyDataplane, type ApplyReport, type PolicyCounters } from '../policy/apply/dataplane';
@@ -326,7 +326,7 @@ export class DataplaneController {
     if (this.opts.routeDriver !== undefined) this.driver = this.opts.routeDriver;
     else this.driver = this.ownDriver = RouteDriver.open();
     if (this.opts.events !== undefined) this.events = this.opts.events;
-    else this.events = this.ownMonitor = NetlinkMonitor.open({ routes: true });
+    else this.events = this.ownMonitor = NetlinkMonitor.open({ routes: true, ignoreProtocol: RTPROT_TARTAN_BGP });
     this.events.on((ev) => this.onNetlink(ev));
     this.routes = new RouteTable({
       driver: this.driver,

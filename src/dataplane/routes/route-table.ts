@@ -389,6 +389,7 @@ export class RouteTable {
       this.onLink(e.action, e.link);
       return;
     }
+    if (e.kind !== 'route') return;
     const r = e.route;
     if (r.protocol !== this.o.protocol || r.table !== this.o.table || !this.o.families.includes(r.family)) return;
     const list = (this.actual.get(r.dst) ?? []).filter((a) => a.metric !== r.metric);

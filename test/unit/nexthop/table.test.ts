@@ -39,3 +39,18 @@ describe('NextHopTable', () => {
     expect(t.size).toBe(0);
   });
 });
+
+describe('NextHopTable.replaceWith', () => {
+  it('takes a fresh scan and says whether anything came or went', () => {
+    const t = new NextHopTable();
+    t.add({ family: 4, dst: '192.0.2.0/24' });
+    const same = new NextHopTable();
+    same.add({ family: 4, dst: '192.0.2.0/24' });
+    expect(t.replaceWith(same)).toBe(false);
+    const other = new NextHopTable();
+    other.add({ family: 6, dst: '2001:db8::/64' });
+    expect(t.replaceWith(other)).toBe(true);
+    expect(t.reachable('192.0.2.1')).toBe(false);
+    expect(t.reachable('2001:db8::1')).toBe(true);
+  });
+});
