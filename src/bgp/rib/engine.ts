@@ -57,8 +57,9 @@ export interface TargetInfo extends ExportTarget {
 }
 
 /**
- * Where the best routes go (the kernel FIB). `key` holds the prefix words
- * (a view, valid during the call); empty `nextHops` means remove.
+ * Where the best routes go (the kernel FIB). `key` starts with the prefix's
+ * address words (it may hold more; valid during the call only); empty
+ * `nextHops` means remove.
  */
 export interface FibSink {
   update(family: Family, key: Uint32Array, len: number, nextHops: readonly string[]): void;
@@ -886,8 +887,19 @@ export class RibEngine {
   }
 
   /** Hand the FIB the next hops of the multipath set (indices into the gathered candidates). */
-  private toFib(family: Family, fam: FamilyState, key: Uint32Array, len: number, multipath: readonly number[]): void {
+  private toFib(family: Family, _fam: FamilyState, key: Uint32Array, len: number, multipath: readonly number[]): void {
     if (!this.opts.fib) return;
+    if (multipath.length <= 1) {
+      // The common case, without allocating: the interned set's own next-hop array.
+      const i = multipath[0];
+      if (i === undefined || this.sources[this.candSource[i]!]!.info.summary.local) {
+        this.opts.fib.update(family, key, len, NO_HOPS);
+        return;
+      }
+      const nh = this.attrs.get(this.candAttr[i]!).nextHops;
+      this.opts.fib.update(family, key, len, nh.length <= 1 ? nh : [nh[0]!]);
+      return;
+    }
     const hops = new Set<string>();
     for (const i of multipath) {
       // Our own originated routes are not kernel routes of ours (they are blackholes or
@@ -896,7 +908,7 @@ export class RibEngine {
       const hop = this.attrs.get(this.candAttr[i]!).nextHops[0];
       if (hop) hops.add(hop);
     }
-    this.opts.fib.update(family, key.subarray(0, fam.words), len, [...hops]);
+    this.opts.fib.update(family, key, len, [...hops]);
   }
 
   // --- export -------------------------------------------------------------------
@@ -1234,6 +1246,7 @@ class ExportCache {
   }
 }
 const NOT_SENT: ExportDecision = { send: false };
+const NO_HOPS: readonly string[] = Object.freeze([]);
 
 /** What a target is about to be sent, before encoding: enough to tell two targets' UPDATEs would be byte-identical. */
 interface PendingOutput {
