@@ -36,5 +36,5 @@ EXPOSE 179 9091 9099
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9099/liveness').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/opt/tartan/dist/daemon/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "/opt/tartan/dist/daemon/main.js"]
 CMD ["--config", "/etc/tartan/tartan-node.yaml"]

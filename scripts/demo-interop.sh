@@ -211,7 +211,7 @@ EOF
   tartan_config node-1 1 "{peerIP: $V4.10, asNumber: 65000, name: tor}" "{peerIP: $V4.11, asNumber: 64512, name: frr, families: [ipv4-unicast]}" "{peerIP: $V4.2, asNumber: 64512, name: node-2}"
   tartan_config node-2 2 "{peerIP: $V4.10, asNumber: 65000, name: tor}" "{peerIP: $V4.12, asNumber: 4200000099, name: ext, families: [ipv4-unicast]}" "{peerIP: $V4.1, asNumber: 64512, name: node-1}"
   for n in node-1 node-2; do
-    start_bg "$n/tartan-node.pid" "$STATE/$n/tartan-node.log" ip netns exec "$P-$n" node "$REPO/dist/daemon/main.js" --config "$STATE/$n/tartan-node.yaml"
+    start_bg "$n/tartan-node.pid" "$STATE/$n/tartan-node.log" ip netns exec "$P-$n" node --max-semi-space-size=2 "$REPO/dist/daemon/main.js" --config "$STATE/$n/tartan-node.yaml"
     step start "tartan-node $n (log: $STATE/$n/tartan-node.log)"
   done
 

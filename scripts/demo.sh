@@ -397,7 +397,7 @@ up() {
     # names the demo's state (how `down` knows a pid is still the demo's).
     ln -sfn "$REPO/deploy/demo/tartan-node.yaml" "$STATE/$n/tartan-node.yaml"
     start_bg "$STATE/$n/tartan-node.pid" "$STATE/$n/tartan-node.log" ip netns exec "$(ns "$n")" \
-      env $(cat "$STATE/$n/tartan-node.env") node "$REPO/dist/daemon/main.js" --config "$STATE/$n/tartan-node.yaml"
+      env $(cat "$STATE/$n/tartan-node.env") node --max-semi-space-size=2 "$REPO/dist/daemon/main.js" --config "$STATE/$n/tartan-node.yaml"
     step start "tartan-node $n ($LAN.$octet, dataplane $dp), log $STATE/$n/tartan-node.log"
   done
   wait_for 20 "every node registered its Node resource" nodes_registered

@@ -75,7 +75,7 @@ describe('config/tartan-node.service', () => {
     expect(one('WatchdogSec')).toMatch(/^\d+s$/);
     expect(one('Restart')).toBe('on-failure');
     expect(one('EnvironmentFile')).toBe('-/etc/default/tartan-node');
-    expect(one('ExecStart')).toBe('/usr/bin/node /opt/tartan/dist/daemon/main.js --config /etc/tartan/tartan-node.yaml');
+    expect(one('ExecStart')).toBe('/usr/bin/node --max-semi-space-size=2 /opt/tartan/dist/daemon/main.js --config /etc/tartan/tartan-node.yaml');
     expect(one('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
     expect(one('KillSignal')).toBe('SIGTERM');
     const caps = ['CAP_NET_ADMIN', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW'];
@@ -200,7 +200,7 @@ describe('Dockerfile', () => {
     expect(instructions.filter((l) => l.startsWith('FROM '))).toEqual(['FROM node:20-bookworm-slim AS build', 'FROM node:20-bookworm-slim']);
     const apt = instructions.filter((l) => l.startsWith('RUN ') && l.includes('apt-get install')).at(-1)!;
     for (const pkg of ['iproute2', 'iptables', 'ipset']) expect(apt.split(/\s+/)).toContain(pkg);
-    expect(instructions).toContain('ENTRYPOINT ["node", "/opt/tartan/dist/daemon/main.js"]');
+    expect(instructions).toContain('ENTRYPOINT ["node", "--max-semi-space-size=2", "/opt/tartan/dist/daemon/main.js"]');
     expect(instructions.find((l) => l.startsWith('HEALTHCHECK'))).toContain('http://127.0.0.1:9099/liveness');
   });
 

@@ -12,6 +12,8 @@ import { ControlClient, type NodeStatus, type RouteView } from '../../../src/con
 
 export const REPO = resolve(__dirname, '../../..');
 export const DAEMON = join(REPO, 'dist/daemon/main.js');
+/** Node flags tartan-node runs with everywhere it is installed (config/tartan-node.service, Dockerfile, demo scripts). */
+export const NODE_FLAGS = ['--max-semi-space-size=2'];
 export const CLI = join(REPO, 'dist/cli/main.js');
 
 export interface TartanPeer {
@@ -181,7 +183,7 @@ export async function startTartan(host: Host, opts: TartanOptions): Promise<Tart
   const configFile = join(host.dir, 'tartan-node.yaml');
   const socket = join(host.dir, 'tartan.sock');
   writeFileSync(configFile, renderConfig(host, opts, socket));
-  const proc = host.spawn(['node', ...(process.env['TARTAN_NODE_ARGS'] ?? '').split(' ').filter(Boolean), DAEMON, '--config', configFile], { logFile: join(host.dir, 'tartan-node.log') });
+  const proc = host.spawn(['node', ...NODE_FLAGS, ...(process.env['TARTAN_NODE_ARGS'] ?? '').split(' ').filter(Boolean), DAEMON, '--config', configFile], { logFile: join(host.dir, 'tartan-node.log') });
   const node = new TartanNode(host, configFile, socket, proc);
   await waitFor(
     async () => {
