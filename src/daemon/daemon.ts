@@ -192,8 +192,9 @@ export class Daemon {
         this.fibStart = setTimeout(tick, CONVERGENCE_POLL_MS);
         return;
       }
+      // Decided, not idle: a peer that reads its UPDATEs slowly must not hold the kernel back.
       void speaker
-        .idle()
+        .decided()
         .then(() => fib.start())
         .then(() => this.ops.ready('in sync: sessions converged and kernel FIB programmed'))
         .catch((err: unknown) => this.log.error(`kernel FIB start failed: ${errorMessage(err)}`));

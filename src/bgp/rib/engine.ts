@@ -134,6 +134,7 @@ export class RibEngine {
   private readonly inflight = new Set<Promise<void>>();
   private readonly started = Date.now();
   private idleWaiters: (() => void)[] = [];
+  private decidedWaiters: (() => void)[] = [];
   /** The path index of every ADD-PATH Adj-RIB-In (fresh or stale) table. */
   private readonly pathIndexes = new WeakMap<PrefixTable, PathIndex>();
   /** Families some established target receives with ADD-PATH (RFC 7911 send). */
@@ -568,6 +569,20 @@ export class RibEngine {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Resolves when every queued change has been decided (and handed to the
+   * FIB); UPDATEs to peers may still be queued. What the kernel FIB waits for
+   * at start-up: a peer that reads slowly must not hold it back.
+   */
+  decided(): Promise<void> {
+    if (this.isDecided()) return Promise.resolve();
+    return new Promise((resolve) => this.decidedWaiters.push(resolve));
+  }
+
+  private isDecided(): boolean {
+    return this.totalDirty() === 0 && this.pathChanges.size === 0;
+  }
+
   private isIdle(): boolean {
     return !this.scheduled && !this.flushing && this.totalDirty() === 0 && this.pathChanges.size === 0 && !this.hasPendingOutput() && this.inflight.size === 0;
   }
@@ -696,6 +711,7 @@ export class RibEngine {
         did += this.decideSlice(family, fam);
       }
       this.exportPathChanges();
+      if (this.decidedWaiters.length > 0 && this.isDecided()) for (const w of this.decidedWaiters.splice(0)) w();
       // Also flushes output queued outside a decision (a changed export filter).
       await this.flushOutput();
       if (did === 0) return;

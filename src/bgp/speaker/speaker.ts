@@ -156,6 +156,11 @@ export class Speaker {
     return this.engine.idle();
   }
 
+  /** Resolves when everything received so far has been decided and handed to the FIB (output to peers may still be queued). */
+  decided(): Promise<void> {
+    return this.engine.decided();
+  }
+
   private waitIdle(peer: Peer): Promise<void> {
     if (peer.state === 'Idle') return Promise.resolve();
     return new Promise((resolve) => {

@@ -148,3 +148,35 @@ describe('RibEngine shared encoding', () => {
     expect(e.sharedEncodings - before).toBe(1);
   });
 });
+
+describe('RibEngine decided()', () => {
+  it('resolves once everything is decided, while a slow peer still has UPDATEs queued', async () => {
+    const fib: number[] = [];
+    const e = new RibEngine({
+      me: { routerId: '192.0.2.10', clusterId: '192.0.2.10' },
+      decision: { alwaysCompareMed: false },
+      sliceSize: 10,
+      fib: { update: (_f, _k, len) => fib.push(len) },
+    });
+    const src = e.addSource(source('192.0.2.1'));
+    const other = e.addSource(source('192.0.2.3'));
+    const slowId = e.addSource(source('192.0.2.2'));
+    const slow = target(true);
+    void e.setTarget(slowId, slow.t);
+    // A second route per prefix goes through the batched queue (the first is decided at import).
+    await announceBatches(e, src, 1, 50);
+    const list = Array.from({ length: 50 }, (_, i) => ({ prefix: `10.0.${i >> 8}.${i & 255}/32` }));
+    e.announce(other, 'ipv4-unicast', { origin: 0, asPath: [{ type: 'sequence', asns: [65009, 65008] }], nextHops: ['192.0.2.3'] }, { list });
+    let decided = false;
+    let idle = false;
+    void e.decided().then(() => (decided = true));
+    void e.idle().then(() => (idle = true));
+    await settle();
+    expect(decided).toBe(true);
+    expect(idle).toBe(false);
+    expect(fib).toHaveLength(50);
+    slow.release();
+    await settle();
+    expect(idle).toBe(true);
+  });
+});
