@@ -32,7 +32,7 @@ _tartanctl_options() {
 }
 _tartanctl_valued() {
   case "$1" in
-    '') echo '-s --socket -c --config --etcd-endpoints -s --socket -c --config --etcd-endpoints' ;;
+    '') echo '-s --socket -c --config --etcd-endpoints' ;;
     ' node') echo '-s --socket -c --config --etcd-endpoints' ;;
     ' node status') echo '-o --output --node -s --socket -c --config --etcd-endpoints' ;;
     ' bgp') echo '-s --socket -c --config --etcd-endpoints' ;;

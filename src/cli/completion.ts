@@ -32,7 +32,7 @@ function collect(cmd: Command, path: string, globals: readonly Option[], out: No
     path,
     subcommands: names.length > 0 ? [...names, 'help'] : [],
     options: [...new Set([...opts.flatMap(flagsOf), '-h', '--help'])],
-    valued: valuedOpts.flatMap(flagsOf),
+    valued: [...new Set(valuedOpts.flatMap(flagsOf))],
     choices: valuedOpts.filter((o) => o.argChoices && o.argChoices.length > 0).map((o) => ({ flags: flagsOf(o), values: o.argChoices! })),
     files: valuedOpts.filter((o) => o.long !== undefined && FILE_OPTIONS.has(o.long)).flatMap(flagsOf),
     kindArg: cmd.registeredArguments[0]?.name() === 'kind',

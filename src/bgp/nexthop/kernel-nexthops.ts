@@ -20,7 +20,11 @@ export interface KernelNextHopsOptions {
   log: Logger;
   /** Called after a dump changed the table. */
   onChange: () => void;
-  /** Period of the full scan, ms (default 30 s). */
+  /**
+   * Period of the full scan, ms (default 60 s, BIRD's default kernel `scan time`): a scan reads
+   * the whole main table, our own BGP routes included (the kernel sends them all; they are
+   * skipped before decoding), so on a full-table node it is not cheap.
+   */
   scanIntervalMs?: number;
   /** Wait after a link or address event before dumping, ms (default 300): a burst becomes one dump. */
   debounceMs?: number;
@@ -47,7 +51,7 @@ export class KernelNextHops {
     this.monitor.on((e) => this.onEvent(e));
     await this.scan();
     this.opts.log.info(`next-hop tracking: ${this.table.size} resolving route(s) in the main table`);
-    this.scanTimer = setInterval(() => void this.scan(), this.opts.scanIntervalMs ?? 30_000);
+    this.scanTimer = setInterval(() => void this.scan(), this.opts.scanIntervalMs ?? 60_000);
     this.scanTimer.unref();
   }
 

@@ -410,48 +410,28 @@ export class RibEngine {
     if (!target) return;
     const old = target.exportFilter;
     for (const family of target.families) {
-      if (target.codec.addPath.has(family)) {
-        this.reexportPaths(id, s, family, old ?? null, filter ?? null);
-        continue;
-      }
       const fam = this.families.get(family)!;
-      const before: (ExportDecision | undefined)[] = [];
-      fam.loc.forEach((key, len, attrId, aux) => {
-        const from = aux & ~MULTIPATH_BIT;
-        before.push(from === id || !this.sources[from] ? undefined : this.exportFor(attrId, from, id, family, key, len, old ?? null));
-      });
-      this.exportCache.clear();
-      let i = 0;
-      fam.loc.forEach((key, len, attrId, aux) => {
-        const was = before[i++];
-        const from = aux & ~MULTIPATH_BIT;
-        if (from === id || !this.sources[from]) return;
-        const now = this.exportFor(attrId, from, id, family, key, len, filter ?? null);
-        if (now.send && (!was?.send || was.key !== now.key)) {
-          this.queueAnnounce(s, family, now, key, len);
-          if (!was?.send) this.countAdvertised(s, family, 1);
-        } else if (!now.send && was?.send) {
-          this.queueWithdraw(s, family, key, len);
-          this.countAdvertised(s, family, -1);
-        }
-      });
-      this.exportCache.clear();
+      // ADD-PATH targets were sent every path; the others the Loc-RIB's best.
+      const each: RouteWalk = target.codec.addPath.has(family)
+        ? (cb) => this.forEachPath(family, cb)
+        : (cb) => fam.loc.forEach((key, len, attrId, aux) => cb(aux & ~MULTIPATH_BIT, key, len, attrId));
+      this.reexport(id, s, family, old ?? null, filter ?? null, each);
     }
     target.exportFilter = filter;
     this.schedule();
   }
 
-  /** setExportFilter for an ADD-PATH family: compare every path's export under both filters. */
-  private reexportPaths(id: number, s: Source, family: Family, old: CompiledFilter | null, filter: CompiledFilter | null): void {
+  /** setExportFilter for one family: every route's export under the old and the new filter, and the difference queued. */
+  private reexport(id: number, s: Source, family: Family, old: CompiledFilter | null, filter: CompiledFilter | null, each: RouteWalk): void {
     const before: (ExportDecision | undefined)[] = [];
-    this.forEachPath(family, (from, key, len, attrId) => {
-      before.push(from === id ? undefined : this.exportFor(attrId, from, id, family, key, len, old));
+    each((from, key, len, attrId) => {
+      before.push(from === id || !this.sources[from] ? undefined : this.exportFor(attrId, from, id, family, key, len, old));
     });
     this.exportCache.clear();
     let i = 0;
-    this.forEachPath(family, (from, key, len, attrId, pathId) => {
+    each((from, key, len, attrId, pathId) => {
       const was = before[i++];
-      if (from === id) return;
+      if (from === id || !this.sources[from]) return;
       this.queuePathDiff(s, family, was, this.exportFor(attrId, from, id, family, key, len, filter), key, len, pathId);
     });
     this.exportCache.clear();
@@ -1080,7 +1060,8 @@ export class RibEngine {
     }
   }
 
-  private queuePathDiff(ts: Source, family: Family, was: ExportDecision | undefined, now: ExportDecision | undefined, key: Uint32Array, len: number, pathId: number): void {
+  /** Queue what changes for target `ts` when a route's export goes from `was` to `now` (pathId: ADD-PATH targets). */
+  private queuePathDiff(ts: Source, family: Family, was: ExportDecision | undefined, now: ExportDecision | undefined, key: Uint32Array, len: number, pathId?: number): void {
     if (now?.send) {
       if (!was?.send || was.key !== now.key) this.queueAnnounce(ts, family, now, key, len, pathId);
       if (!was?.send) this.countAdvertised(ts, family, 1);
@@ -1216,6 +1197,9 @@ export class RibEngine {
     await sending;
   }
 }
+
+/** Visits routes as (source, key, length, attribute set, path id sent under); the same order on every call. */
+type RouteWalk = (cb: (from: number, key: Uint32Array, len: number, attrId: number, pathId?: number) => void) => void;
 
 interface PathChange {
   source: number;

@@ -68,17 +68,23 @@ async function announceBatches(e: RibEngine, src: number, batches: number, perBa
   }
 }
 
+/** One sender, a peer that never drains (until released) and one that does; five batches of 100 announced. */
+async function slowAndFast(opts: { outputHighWaterBytes?: number }): Promise<{ e: RibEngine; slow: ReturnType<typeof target>; fast: ReturnType<typeof target>; slowId: number; fastId: number }> {
+  const e = new RibEngine({ me: { routerId: '192.0.2.10', clusterId: '192.0.2.10' }, decision: { alwaysCompareMed: false }, sliceSize: 100, ...opts });
+  const src = e.addSource(source('192.0.2.1'));
+  const slowId = e.addSource(source('192.0.2.2'));
+  const fastId = e.addSource(source('192.0.2.3'));
+  const slow = target(true);
+  const fast = target(false);
+  void e.setTarget(slowId, slow.t);
+  await e.setTarget(fastId, fast.t);
+  await announceBatches(e, src, 5, 100);
+  return { e, slow, fast, slowId, fastId };
+}
+
 describe('RibEngine output queues', () => {
   it('keeps sending to a fast peer while a slow peer has not taken its first batch', async () => {
-    const e = new RibEngine({ me: { routerId: '192.0.2.10', clusterId: '192.0.2.10' }, decision: { alwaysCompareMed: false }, sliceSize: 100 });
-    const src = e.addSource(source('192.0.2.1'));
-    const slowId = e.addSource(source('192.0.2.2'));
-    const fastId = e.addSource(source('192.0.2.3'));
-    const slow = target(true);
-    const fast = target(false);
-    void e.setTarget(slowId, slow.t);
-    await e.setTarget(fastId, fast.t);
-    await announceBatches(e, src, 5, 100);
+    const { e, slow, fast, slowId, fastId } = await slowAndFast({});
     await settle();
     // Five slices decided and sent to the fast peer; the slow one has them queued, unsent.
     expect(fast.prefixes()).toBe(500);
@@ -97,15 +103,7 @@ describe('RibEngine output queues', () => {
   });
 
   it('waits for a peer that has more than the high-water mark queued (back-pressure)', async () => {
-    const e = new RibEngine({ me: { routerId: '192.0.2.10', clusterId: '192.0.2.10' }, decision: { alwaysCompareMed: false }, sliceSize: 100, outputHighWaterBytes: 1000 });
-    const src = e.addSource(source('192.0.2.1'));
-    const slowId = e.addSource(source('192.0.2.2'));
-    const fastId = e.addSource(source('192.0.2.3'));
-    const slow = target(true);
-    const fast = target(false);
-    void e.setTarget(slowId, slow.t);
-    await e.setTarget(fastId, fast.t);
-    await announceBatches(e, src, 5, 100);
+    const { e, slow, fast } = await slowAndFast({ outputHighWaterBytes: 1000 });
     await settle();
     // 100 /32s are ~500 bytes of NLRI in UPDATEs: over 1000 bytes after the second slice, the loop stops.
     expect(fast.prefixes()).toBeLessThan(500);
