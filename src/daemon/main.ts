@@ -3,6 +3,8 @@
  * tartan-node: the per-node daemon. This file only parses the command line,
  * loads the config and wires signals; Daemon does the work.
  */
+// First: V8 flags that must apply to every module loaded after it.
+import './v8-flags';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfigFile, ConfigError, type NodeConfig } from '../config';
 import { createLogger } from '../util/log';

@@ -66,6 +66,18 @@ describe('PrefixTable', () => {
     expect(t.size).toBe(2);
   });
 
+  it('touch() reads the slot where a probe for the key starts, and changes nothing', () => {
+    const t = new PrefixTable({ addressWords: 1 });
+    const key = new Uint32Array([0x0a000001]);
+    expect(t.touch(key, 32)).toBe(0); // an empty slot
+    t.set(key, 32, 1234, 9);
+    // Alone in the table, the entry sits in its home slot: its tag word is (length + 1) << 24 | value.
+    expect(t.touch(key, 32)).toBe(((33 << 24) | 1234) >>> 0);
+    expect(t.size).toBe(1);
+    expect(t.get(key, 32)).toBe(1234);
+    expect(t.aux(key, 32)).toBe(9);
+  });
+
   it('stores IPv6 keys', () => {
     const t = new PrefixTable({ addressWords: 4 });
     const key = new Uint32Array(4);
