@@ -105,6 +105,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     metric: fibReader.integer('metric', 0, 0xffffffff, 32),
     resyncIntervalSeconds: fibReader.integer('resyncIntervalSeconds', 0, 86400, 90),
     startupHoldSeconds: fibReader.integer('startupHoldSeconds', 0, 3600, 10),
+    nexthopObjects: fibReader.boolean('nexthopObjects', true),
   };
   fibReader.rejectUnknown();
 

@@ -115,6 +115,8 @@ export interface FibConfig {
   resyncIntervalSeconds: number;
   /** Longest wait at start-up for peers' End-of-RIB before the first reconcile. */
   startupHoldSeconds: number;
+  /** Install routes through kernel nexthop objects (RTA_NH_ID, Linux 5.3+) where the gateway is on-link. */
+  nexthopObjects: boolean;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';

@@ -48,6 +48,7 @@ export class Daemon {
           table: config.fib.table,
           metric: config.fib.metric,
           resyncIntervalMs: config.fib.resyncIntervalSeconds * 1000,
+          nexthopObjects: config.fib.nexthopObjects,
           log: log.child({ component: 'fib' }),
         })
       : undefined;
@@ -224,10 +225,12 @@ export class Daemon {
     if (this.fibStart) clearTimeout(this.fibStart);
     await this.ops.stopping();
     this.dataplane?.stop();
+    // The kernel keeps our routes while we are down (BIRD's `persist`): stop programming before
+    // the sessions end, or the withdrawals their end causes could reach the kernel first.
+    this.fib?.close();
     await this.cluster?.stop();
     await this.speaker?.stop(text);
     this.nextHops?.stop();
-    this.fib?.close();
     await this.ops.close();
     await this.control.close();
   }

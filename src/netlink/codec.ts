@@ -32,6 +32,7 @@ import {
   RTA_DST,
   RTA_GATEWAY,
   RTA_MULTIPATH,
+  RTA_NH_ID,
   RTA_OIF,
   RTA_PRIORITY,
   RTA_TABLE,
@@ -96,6 +97,7 @@ export function routeMessageSize(kind: RouteOpKind, route: KernelRoute): number 
   const alen = route.family === 4 ? 4 : 16;
   let n = NLMSG_HDRLEN + RTMSG_LEN + 4 + alen + 8 /* table */ + 8 /* priority */;
   if (kind === 'delete') return n;
+  if (route.nexthopId !== undefined) return n + 8;
   const hops = route.nextHops;
   if (hops.length === 1) {
     const h = hops[0] as NextHop;
@@ -180,7 +182,8 @@ export function encodeRouteRequest(
   off += alen;
   off = attrU32(buf, off, RTA_TABLE, route.table);
   off = attrU32(buf, off, RTA_PRIORITY, route.metric);
-  if (!isDel) {
+  if (!isDel && route.nexthopId !== undefined) off = attrU32(buf, off, RTA_NH_ID, route.nexthopId);
+  else if (!isDel) {
     const hops = route.nextHops;
     if (hops.length === 1) {
       const h = hops[0] as NextHop;

@@ -62,6 +62,24 @@ export const RTA_GATEWAY = 5;
 export const RTA_PRIORITY = 6;
 export const RTA_MULTIPATH = 9;
 export const RTA_TABLE = 15;
+/** A route's next hop as a kernel nexthop object id (Linux 5.3+). */
+export const RTA_NH_ID = 30;
+
+/** Nexthop objects (include/uapi/linux/nexthop.h, Linux 5.3+). */
+export const RTM_NEWNEXTHOP = 104;
+export const RTM_DELNEXTHOP = 105;
+export const RTM_GETNEXTHOP = 106;
+/** struct nhmsg { u8 nh_family; u8 nh_scope; u8 nh_protocol; u8 resvd; u32 nh_flags } */
+export const NHMSG_LEN = 8;
+export const NHA_ID = 1;
+export const NHA_GROUP = 2;
+export const NHA_GROUP_TYPE = 3;
+export const NHA_BLACKHOLE = 4;
+export const NHA_OIF = 5;
+export const NHA_GATEWAY = 6;
+/** struct nexthop_grp { u32 id; u8 weight; u8 weight_high; u16 resvd2 } */
+export const NEXTHOP_GRP_LEN = 8;
+export const AF_UNSPEC = 0;
 
 // rtm_type values (rtnetlink.h)
 export const RTN_UNSPEC = 0;

@@ -3,6 +3,7 @@ export { RouteDriver, type RouteDriverOptions, type RouteProgrammer } from './ro
 export { NetlinkMonitor, type MonitorOptions, type EventHandler } from './monitor';
 export type { PipelineOptions, RequestStream, StreamHandle } from './pipeline';
 export type { DatagramTransport } from './transport';
+export type { NexthopObject } from './nexthop-codec';
 export { RTPROT_TARTAN_BGP, RTPROT_TARTAN_WORKLOAD, RT_TABLE_MAIN } from './constants';
 export { canonicalAddress, canonicalPrefix, parsePrefix, type IpFamily } from './addr';
 export type {

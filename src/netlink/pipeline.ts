@@ -109,6 +109,8 @@ interface Inflight {
 
 interface Dump {
   readonly seq: number;
+  /** What the request does, for its error message. */
+  readonly what: string;
   readonly onMessage: (buf: Buffer, off: number, h: NlHeader) => void;
   interrupted: boolean;
   readonly resolve: (r: { interrupted: boolean }) => void;
@@ -184,14 +186,14 @@ export class RequestPipeline {
    * message. Resolves at NLMSG_DONE; `interrupted` is true when the kernel
    * flagged NLM_F_DUMP_INTR (the table changed mid-dump: redo it).
    */
-  dump(build: (seq: number) => Buffer, onMessage: (buf: Buffer, off: number, h: NlHeader) => void): Promise<{ interrupted: boolean }> {
+  dump(build: (seq: number) => Buffer, onMessage: (buf: Buffer, off: number, h: NlHeader) => void, what = 'route dump'): Promise<{ interrupted: boolean }> {
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(new TartanError('NETLINK_CLOSED', 'netlink socket is closed'));
         return;
       }
       const seq = this.takeSeqs(1);
-      this.dumps.set(seq, { seq, onMessage, interrupted: false, resolve, reject });
+      this.dumps.set(seq, { seq, what, onMessage, interrupted: false, resolve, reject });
       this.ref();
       this.transport.send(build(seq), (err) => {
         if (!err) return;
@@ -361,7 +363,7 @@ export class RequestPipeline {
           this.dumps.delete(h.seq);
           const errno = readAckErrno(d, off);
           if (errno === 0) dump.resolve({ interrupted: dump.interrupted });
-          else dump.reject(netlinkError(errno, 'route dump'));
+          else dump.reject(netlinkError(errno, dump.what));
         } else {
           dump.onMessage(d, off, h);
         }

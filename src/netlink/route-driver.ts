@@ -10,7 +10,8 @@
  */
 import { TartanError } from '../errors';
 import { decodeRoute, encodeRouteDumpRequest, type NlHeader } from './codec';
-import { RTM_NEWLINK, RTM_NEWROUTE } from './constants';
+import { RTM_NEWLINK, RTM_NEWNEXTHOP, RTM_NEWROUTE } from './constants';
+import { decodeNexthop, decodeRouteGetReply, encodeDelNexthop, encodeNewNexthop, encodeNexthopDumpRequest, encodeRouteGet, type NexthopObject } from './nexthop-codec';
 import { decodeLink, encodeLinkDumpRequest } from './links';
 import { RequestPipeline, type PipelineOptions, type RequestStream, type StreamHandle } from './pipeline';
 import { openRouteSocket, type DatagramTransport } from './transport';
@@ -114,6 +115,50 @@ export class RouteDriver implements RouteProgrammer {
         if (h.type === RTM_NEWROUTE) onMessage(buf, off, h.len);
       },
     );
+  }
+
+  /**
+   * Output interface of `address` (`ip route get`), and whether it is
+   * reached through another gateway (then it is no on-link next hop).
+   * Rejects NETLINK_ENETUNREACH and the like when there is no route.
+   */
+  async routeGet(family: 4 | 6, address: string): Promise<{ ifindex: number; viaGateway: boolean }> {
+    let out = { ifindex: 0, viaGateway: false };
+    await this.pipeline.dump(
+      (seq) => encodeRouteGet(family, address, seq),
+      (buf, off, h) => {
+        if (h.type === RTM_NEWROUTE) out = decodeRouteGetReply(buf, off, h.len);
+      },
+      `route get ${address}`,
+    );
+    return out;
+  }
+
+  /** Create a nexthop object (never replaces one: an id in use rejects NETLINK_EEXIST). */
+  async addNexthop(nh: NexthopObject): Promise<void> {
+    await this.pipeline.dump((seq) => encodeNewNexthop(nh, seq), () => undefined, `add nexthop id ${nh.id}`);
+  }
+
+  /** Delete a nexthop object (and, in the kernel, every route using it). */
+  async deleteNexthop(id: number): Promise<void> {
+    await this.pipeline.dump((seq) => encodeDelNexthop(id, seq), () => undefined, `delete nexthop id ${id}`);
+  }
+
+  /** Every nexthop object (of any protocol) Tartan can read; rejects on kernels without them. */
+  async dumpNexthops(): Promise<NexthopObject[]> {
+    for (let attempt = 1; ; attempt++) {
+      const out: NexthopObject[] = [];
+      const res = await this.pipeline.dump(
+        encodeNexthopDumpRequest,
+        (buf, off, h) => {
+          if (h.type !== RTM_NEWNEXTHOP) return;
+          const nh = decodeNexthop(buf, off, h.len);
+          if (nh) out.push(nh);
+        },
+        'nexthop dump',
+      );
+      if (!res.interrupted || attempt >= MAX_DUMP_ATTEMPTS) return out;
+    }
   }
 
   /** Feed pre-encoded route requests through the pipeline (see RequestStream). */

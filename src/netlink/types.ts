@@ -41,6 +41,8 @@ export interface KernelRoute {
   metric: number;
   /** Empty for blackhole/unreachable/prohibit. */
   nextHops: readonly NextHop[];
+  /** Name a kernel nexthop object (RTA_NH_ID) instead of writing `nextHops` (requests only). */
+  nexthopId?: number;
 }
 
 /**

@@ -15,7 +15,7 @@
  *   gateways (any order; weight ignored on a single path, 1 on ECMP), none
  *   of them onlink.
  */
-import { AF_INET, AF_INET6, NLMSG_HDRLEN, RTA_DST, RTA_GATEWAY, RTA_MULTIPATH, RTA_PRIORITY, RTA_TABLE, RTMSG_LEN, RTM_F_CLONED, RTNH_F_ONLINK, RTNH_LEN, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, RT_SCOPE_UNIVERSE } from '../../netlink/constants';
+import { AF_INET, AF_INET6, NLMSG_HDRLEN, RTA_DST, RTA_GATEWAY, RTA_MULTIPATH, RTA_NH_ID, RTA_PRIORITY, RTA_TABLE, RTMSG_LEN, RTM_F_CLONED, RTNH_F_ONLINK, RTNH_LEN, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, RT_SCOPE_UNIVERSE } from '../../netlink/constants';
 import { formatIpv4, formatIpv6 } from '../../netlink/addr';
 import { NO_ROUTE } from './nexthop-sets';
 
@@ -54,10 +54,12 @@ export interface DumpedRoute {
   plain: boolean;
   /** Canonical gateway text, sorted (only meaningful when `plain`). */
   gateways: string[];
+  /** The kernel nexthop object the route names (RTA_NH_ID), 0 if none. */
+  nhId: number;
 }
 
 export function newDumpedRoute(): DumpedRoute {
-  return { family: 4, key: new Uint32Array(4), len: 0, metric: 0, plain: false, gateways: [] };
+  return { family: 4, key: new Uint32Array(4), len: 0, metric: 0, plain: false, gateways: [], nhId: 0 };
 }
 
 const align4 = (n: number): number => (n + 3) & ~3;
@@ -86,6 +88,7 @@ export function readOwnRoute(buf: Buffer, off: number, len: number, protocol: nu
   out.len = buf[r + 1] as number;
   out.metric = 0;
   out.gateways.length = 0;
+  out.nhId = 0;
   for (let w = 0; w < 4; w++) out.key[w] = 0;
   let plain = type === RTN_UNICAST && (!v4 || buf[r + 6] === RT_SCOPE_UNIVERSE) && (rtmFlags & RTNH_F_ONLINK) === 0;
   let hops = 0;
@@ -105,6 +108,10 @@ export function readOwnRoute(buf: Buffer, off: number, len: number, protocol: nu
         break;
       case RTA_PRIORITY:
         out.metric = buf.readUInt32LE(p);
+        break;
+      case RTA_NH_ID:
+        // With net.ipv4.nexthop_compat_mode 1 (the default) the kernel also reports the gateways.
+        if (alenTotal >= 8) out.nhId = buf.readUInt32LE(p);
         break;
       case RTA_GATEWAY:
         if (alenTotal - 4 >= alen) {

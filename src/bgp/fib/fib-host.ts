@@ -17,13 +17,14 @@
  *   host → client  { t: 'ret', id, value } | { t: 'ret', id, error }
  *                  { t: 'stats', counters, routes }     after changes (throttled) and before every ret
  *                  { t: 'failures', list, total }       failed operations (reported when the queue drains)
- *                  { t: 'error', code, message }        a periodic resync failed
+ *                  { t: 'error', code, message }        a periodic resync or a nexthop object failed
  *
  * The same code runs over a MessageChannel in one thread (unit tests, and
  * when there is no compiled worker script).
  */
 import { TartanError } from '../../errors';
 import { FibReconciler, type FibDriver } from './fib-reconciler';
+import type { NexthopDriver } from './nexthop-objects';
 import { NO_ROUTE, type FamilyIndex } from './nexthop-sets';
 
 /** What both ends need of a MessagePort / Worker / parentPort. */
@@ -40,6 +41,8 @@ export interface FibHostOptions {
   table: number;
   metric: number;
   resyncIntervalMs: number;
+  /** Program routes through kernel nexthop objects (needs a driver that can make them). */
+  nexthopObjects?: boolean;
 }
 
 export type FibCall = 'start' | 'resync' | 'idle' | 'count';
@@ -71,16 +74,19 @@ export const RECORD_HEAD = 2;
 const STATS_INTERVAL_MS = 100;
 
 /** Serve a FibReconciler on `port` until 'stop' (then `onStop`). */
-export function serveFib(port: FibPort, opts: FibHostOptions, driver: FibDriver, onStop: () => void = () => undefined): FibReconciler {
+export function serveFib(port: FibPort, opts: FibHostOptions, driver: FibDriver & Partial<NexthopDriver>, onStop: () => void = () => undefined): FibReconciler {
   /** The client's next-hop ids → our set ids (each holding one reference). */
   const sets = new Map<number, number>();
   const post = (m: FromHost): void => port.postMessage(m);
+  const { nexthopObjects, ...reconcilerOpts } = opts;
+  const nexthops = nexthopObjects ? nexthopDriverOf(driver) : undefined;
   const fib = new FibReconciler({
     driver,
-    ...opts,
+    ...reconcilerOpts,
+    ...(nexthops ? { nexthops, onNexthopError: (err: unknown) => post({ t: 'error', ...prefixed(wireError(err), 'nexthop object not made, its routes name their gateways: ') }) } : {}),
     onFailures: (list, total) =>
       post({ t: 'failures', list: list.map((f) => ({ kind: f.kind, prefix: f.prefix, metric: f.metric, code: f.error.code, message: f.error.message })), total }),
-    onError: (err) => post({ t: 'error', ...wireError(err) }),
+    onError: (err) => post({ t: 'error', ...prefixed(wireError(err), 'resync failed: ') }),
   });
   let lastStats = '';
   const sendStats = (): void => {
@@ -135,6 +141,17 @@ export function serveFib(port: FibPort, opts: FibHostOptions, driver: FibDriver,
     }
   });
   return fib;
+}
+
+function prefixed(e: { code: string; message: string }, prefix: string): { code: string; message: string } {
+  return { code: e.code, message: prefix + e.message };
+}
+
+/** The driver as a NexthopDriver, if it has every method one needs (a fake kernel in tests may not). */
+function nexthopDriverOf(d: Partial<NexthopDriver>): NexthopDriver | undefined {
+  const { routeGet, addNexthop, deleteNexthop, dumpNexthops } = d;
+  if (!routeGet || !addNexthop || !deleteNexthop || !dumpNexthops) return undefined;
+  return { routeGet: routeGet.bind(d), addNexthop: addNexthop.bind(d), deleteNexthop: deleteNexthop.bind(d), dumpNexthops: dumpNexthops.bind(d) };
 }
 
 function wireError(err: unknown): { code: string; message: string } {

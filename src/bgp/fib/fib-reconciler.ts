@@ -39,6 +39,7 @@ import type { RouteTableCounters } from '../../dataplane/routes/types';
 import { cidrFromKey } from '../rib/prefix-key';
 import { DIRTY, DRIFT, FibTable, INFLIGHT, PENDING, SEEN } from './fib-table';
 import { fibOp, newDumpedRoute, readOwnRoute, OP_ADD, OP_DELETE, OP_NAMES, OP_NONE, OP_REPLACE } from './fib-diff';
+import { NexthopObjects, type NexthopDriver } from './nexthop-objects';
 import { ADD_FLAGS, NextHopSets, NO_ROUTE, OTHER_ROUTE, REPLACE_FLAGS, writeRequest, writeRequestWords, type FamilyIndex } from './nexthop-sets';
 
 /** What the reconciler needs from the netlink driver (RouteDriver; a fake kernel in unit tests). */
@@ -61,6 +62,13 @@ export interface FibReconcilerOptions {
   onFailures?: (failures: readonly FibFailure[], total: number) => void;
   /** A periodic resync failed (the next one retries). */
   onError?: (err: unknown) => void;
+  /**
+   * Program routes through kernel nexthop objects (RTA_NH_ID) made with this
+   * driver (see nexthop-objects.ts); without it every route names its gateways.
+   */
+  nexthops?: NexthopDriver;
+  /** Creating or removing a nexthop object failed (the routes stay plain gateway routes). */
+  onNexthopError?: (err: unknown) => void;
 }
 
 export interface FibFailure {
@@ -123,6 +131,9 @@ export class FibReconciler implements RequestStream {
   private viewOf: Buffer | undefined;
   private view32: Uint32Array | undefined;
   private readonly dumped = newDumpedRoute();
+  private readonly objects: NexthopObjects | undefined;
+  /** Nexthop object ids our routes named in the last dump (objects in use must not be deleted). */
+  private dumpedObjectIds = new Set<number>();
 
   // Requests in flight, by index (the order next() wrote them) in a ring of typed arrays.
   private emitted = 0;
@@ -143,7 +154,18 @@ export class FibReconciler implements RequestStream {
   private readonly recErrors = new Map<number, number | TartanError>();
 
   constructor(private readonly o: FibReconcilerOptions) {
-    this.sets = new NextHopSets({ table: o.table, protocol: o.protocol, metric: o.metric });
+    this.objects = o.nexthops
+      ? new NexthopObjects({
+          driver: o.nexthops,
+          protocol: o.protocol,
+          onChange: (key) => {
+            this.sets.objectChanged(key);
+            this.scheduleWake();
+          },
+          ...(o.onNexthopError ? { onError: o.onNexthopError } : {}),
+        })
+      : undefined;
+    this.sets = new NextHopSets({ table: o.table, protocol: o.protocol, metric: o.metric }, this.objects);
     const fam = (idx: FamilyIndex): FamilyState => {
       const words = idx === 0 ? 1 : 4;
       return { idx, ipFamily: idx === 0 ? 4 : 6, words, table: new FibTable(words) };
@@ -226,7 +248,9 @@ export class FibReconciler implements RequestStream {
       return { adds: 0, replaces: 0, deletes: 0, failed: 0 };
     }
     this.handle = handle;
+    await this.objects?.ready();
     const r = await this.runResync(true);
+    await this.objects?.dropUnclaimed(this.dumpedObjectIds);
     this.scheduleResync();
     return r;
   }
@@ -324,6 +348,8 @@ export class FibReconciler implements RequestStream {
 
   next(buf: Buffer, off: number, end: number, seq: number): number {
     if (this.paused || this.stopped || !this.started) return off;
+    // A nexthop object is being made (a millisecond or two): wait, so routes are written in their final form.
+    if (this.objects !== undefined && this.objects.pending > 0) return off;
     for (;;) {
       const f = this.fams[0].table.dirty > 0 ? this.fams[0] : this.fams[1].table.dirty > 0 ? this.fams[1] : undefined;
       if (f === undefined) {
@@ -622,9 +648,13 @@ export class FibReconciler implements RequestStream {
     try {
       await this.quiesce();
       this.strays = [];
+      // Objects first: one the kernel dropped (its interface went down) is re-created, its routes plain meanwhile.
+      if (!initial) await this.objects?.verify();
+      this.dumpedObjectIds = new Set();
       for (const f of this.fams) await this.dumpFamily(f, !initial);
       this.afterDump(initial);
       this.counters.resyncs++;
+      if (!initial) void this.objects?.dropUnclaimed(this.dumpedObjectIds);
     } catch (err) {
       for (const f of this.fams) this.clearSeen(f.table);
       this.strays = [];
@@ -659,6 +689,15 @@ export class FibReconciler implements RequestStream {
     if (d.metric !== this.o.metric) {
       this.strays.push({ fam: f.idx, key: d.key.slice(0, f.words), len: d.len, metric: d.metric, repair });
       return;
+    }
+    if (d.nhId !== 0) {
+      this.dumpedObjectIds.add(d.nhId);
+      // nexthop_compat_mode 0: the kernel names the object only; its gateways are the set's.
+      const gws = d.gateways.length === 0 ? this.objects?.gatewaysOfObject(d.nhId) : undefined;
+      if (gws) {
+        d.gateways.push(...gws);
+        d.plain = true;
+      }
     }
     const t = f.table;
     let slot = t.find(d.key, d.len);

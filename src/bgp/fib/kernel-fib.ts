@@ -35,6 +35,8 @@ export interface KernelFibOptions {
   metric: number;
   /** Full read-back and repair period, ms (0 = never). */
   resyncIntervalMs: number;
+  /** Name kernel nexthop objects in route requests where possible (default true). */
+  nexthopObjects?: boolean;
   log: Logger;
   /** Run the reconciler in a worker thread (default), or on the caller's thread. */
   thread?: 'worker' | 'main';
@@ -49,13 +51,13 @@ export class KernelFib implements FibSink {
   private closed = false;
 
   constructor(private readonly opts: KernelFibOptions) {
-    const host: FibHostOptions = { protocol: RTPROT_TARTAN_BGP, table: opts.table, metric: opts.metric, resyncIntervalMs: opts.resyncIntervalMs };
+    const host: FibHostOptions = { protocol: RTPROT_TARTAN_BGP, table: opts.table, metric: opts.metric, resyncIntervalMs: opts.resyncIntervalMs, nexthopObjects: opts.nexthopObjects ?? true };
     const hooks = {
       onFailures: (failures: readonly { kind: string; prefix: string; message: string }[], total: number) => {
         for (const f of failures.slice(0, 5)) opts.log.warn(`kernel route ${f.kind} ${f.prefix} failed: ${f.message}`);
         if (total > 5) opts.log.warn(`... and ${total - 5} more kernel route failures`);
       },
-      onError: (err: TartanError) => opts.log.warn(`kernel FIB resync failed: ${err.message}`),
+      onError: (err: TartanError) => opts.log.warn(`kernel FIB: ${err.message}`),
     };
     // From the TypeScript sources (tests) there is no compiled worker script: same thread then.
     if ((opts.thread ?? 'worker') === 'worker' && existsSync(WORKER_SCRIPT)) {

@@ -9,8 +9,8 @@
  * kernel dump, so the same gateways give the same id from both sides.
  *
  * Each set also carries its request template per address family: a whole
- * RTM_NEWROUTE message (table, protocol, metric, RTA_GATEWAY or
- * RTA_MULTIPATH) encoded once by the driver's codec with a placeholder
+ * RTM_NEWROUTE message (table, protocol, metric, and RTA_NH_ID when the set
+ * has a kernel nexthop object, else RTA_GATEWAY or RTA_MULTIPATH) encoded once by the driver's codec with a placeholder
  * destination; a request is then a copy of the template with flags, seq and
  * destination patched in (see writeRequest).
  *
@@ -24,6 +24,7 @@ import { encodeRouteRequest } from '../../netlink/codec';
 import { NLMSG_HDRLEN, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, RTA_PRIORITY, RTMSG_LEN } from '../../netlink/constants';
 import type { KernelRoute } from '../../netlink/types';
 import { MAX_SET_ID } from './fib-table';
+import type { NexthopObjects } from './nexthop-objects';
 
 export const NO_ROUTE = 0;
 export const OTHER_ROUTE = 1;
@@ -65,7 +66,14 @@ export class NextHopSets {
   /** Offset of the RTA_PRIORITY value in a delete request, per family. */
   readonly deletePriorityOffset: [number, number];
 
-  constructor(private readonly params: TemplateParams) {
+  /**
+   * `objects`: program routes through kernel nexthop objects where it can
+   * (see nexthop-objects.ts); without it every route names its gateways.
+   */
+  constructor(
+    private readonly params: TemplateParams,
+    private readonly objects?: NexthopObjects,
+  ) {
     this.deleteTemplates = [this.encode(4, [], 'delete') as Buffer, this.encode(6, [], 'delete') as Buffer];
     this.deletePriorityOffset = [priorityOffset(this.deleteTemplates[0]), priorityOffset(this.deleteTemplates[1])];
     this.deleteTemplateWords = [toWords(this.deleteTemplates[0]), toWords(this.deleteTemplates[1])];
@@ -109,6 +117,7 @@ export class NextHopSets {
     const left = this.refs[id]! - 1;
     this.refs[id] = left > 0 ? left : 0;
     if (left > 0) return;
+    this.objects?.release(this.canonical[id]!);
     this.byCanonical.delete(this.canonical[id]!);
     for (const input of this.inputs[id] ?? []) this.byInput.delete(input);
     this.canonical[id] = undefined;
@@ -139,7 +148,11 @@ export class NextHopSets {
   template(id: number, fam: FamilyIndex): Buffer | TartanError {
     let t = this.templates[fam][id];
     if (t === undefined) {
-      t = this.encode(fam === 0 ? 4 : 6, this.gateways[id] ?? [], 'replace');
+      const family = fam === 0 ? 4 : 6;
+      const gateways = this.gateways[id] ?? [];
+      // A nexthop object only for routes of the gateways' own family (RFC 8950 sets stay plain).
+      const object = this.objects && gateways.length > 0 && gateways[0]!.includes(':') === (family === 6) ? this.objects.objectFor(this.canonical[id]!) : 0;
+      t = this.encode(family, gateways, 'replace', object);
       this.templates[fam][id] = t;
     }
     return t;
@@ -182,10 +195,24 @@ export class NextHopSets {
     this.inputs[id] = undefined;
     this.refs[id] = 0;
     this.byCanonical.set(key, id);
+    this.objects?.acquire(key, this.gateways[id]!);
     return id;
   }
 
-  private encode(family: 4 | 6, gateways: readonly string[], kind: 'replace' | 'delete'): Buffer | TartanError {
+  /**
+   * The kernel object behind the set with canonical key `key` came or went
+   * (NexthopObjects.onChange): its templates are built again on next use.
+   */
+  objectChanged(key: string): void {
+    const id = this.byCanonical.get(key);
+    if (id === undefined) return;
+    this.templates[0][id] = undefined;
+    this.templates[1][id] = undefined;
+    this.templateWords[0][id] = undefined;
+    this.templateWords[1][id] = undefined;
+  }
+
+  private encode(family: 4 | 6, gateways: readonly string[], kind: 'replace' | 'delete', nexthopId = 0): Buffer | TartanError {
     const route: KernelRoute = {
       family,
       dst: family === 4 ? '0.0.0.0/0' : '::/0',
@@ -195,6 +222,7 @@ export class NextHopSets {
       scope: 'universe',
       metric: this.params.metric,
       nextHops: gateways.map((gateway) => ({ gateway })),
+      ...(nexthopId > 0 ? { nexthopId } : {}),
     };
     const buf = Buffer.alloc(1024 + gateways.length * 64);
     try {
