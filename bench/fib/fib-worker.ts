@@ -10,7 +10,10 @@
  *              protocol, diff, pipelined apply): the full reconciler path.
  *   bgpfib     FibReconciler (the BGP kernel FIB's compact reconciler, here on
  *              this process's main thread): N prefixes as the RIB hands them
- *              over (key words + next hops) → start() → until idle.
+ *              over (key words + next hops) → start() → until idle; routes
+ *              name their gateways.
+ *   bgpfib-nh  the same, routes naming a kernel nexthop object (RTA_NH_ID,
+ *              tartan-node's default, fib.nexthopObjects).
  */
 import { readFileSync } from 'node:fs';
 import { RouteDriver, RTPROT_TARTAN_BGP, type KernelRoute, type NextHop } from '../../src/netlink';
@@ -44,8 +47,8 @@ async function main(): Promise<void> {
     ok = res.ok;
     failed = res.failed.length;
     if (res.failed[0]) console.error(`first failure: ${res.failed[0].op.route.dst}: ${res.failed[0].error.message}`);
-  } else if (mode === 'bgpfib') {
-    const fib = new FibReconciler({ driver, protocol: RTPROT_TARTAN_BGP, table: 254, metric: 1024, resyncIntervalMs: 0 });
+  } else if (mode === 'bgpfib' || mode === 'bgpfib-nh') {
+    const fib = new FibReconciler({ driver, protocol: RTPROT_TARTAN_BGP, table: 254, metric: 1024, resyncIntervalMs: 0, ...(mode === 'bgpfib-nh' ? { nexthops: driver } : {}) });
     const key = new Uint32Array(1);
     const hops = [gateway];
     for (let i = 0; i < n; i++) {

@@ -71,7 +71,7 @@ interface Row {
   peakRssMb: number | null;
 }
 
-function runTartan(mode: 'driver' | 'routetable' | 'bgpfib', n: number): Row {
+function runTartan(mode: 'driver' | 'routetable' | 'bgpfib' | 'bgpfib-nh', n: number): Row {
   const ns = makeNamespace();
   try {
     const base = fibPrefixes(ns);
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     rows.push(runTartan('driver', n));
     rows.push(runTartan('routetable', n));
     rows.push(runTartan('bgpfib', n));
+    rows.push(runTartan('bgpfib-nh', n));
     rows.push(await runIpBatch(n));
   }
   printTable(rows);
