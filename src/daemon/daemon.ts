@@ -53,7 +53,12 @@ export class Daemon {
         })
       : undefined;
     this.nextHops = config.bgp.nextHopTracking
-      ? new KernelNextHops({ log: log.child({ component: 'bgp.nexthop' }), onChange: () => this.speaker?.nextHopsChanged() })
+      ? new KernelNextHops({
+          log: log.child({ component: 'bgp.nexthop' }),
+          onChange: () => this.speaker?.nextHopsChanged(),
+          // An interface that went down took its routes (and nexthop objects) out of the kernel: put them back now, not at the next periodic resync.
+          onLinkChange: () => this.fib?.linkChanged(),
+        })
       : undefined;
     const { datastore } = config;
     this.cluster = datastore ? new ClusterMember({ ...config, datastore }, log) : undefined;

@@ -119,6 +119,21 @@ export class KernelFib implements FibSink {
     return this.client.resync();
   }
 
+  /**
+   * A link or address changed: the kernel drops the routes (and the nexthop
+   * objects) of an interface that goes down, so read back and repair now
+   * rather than at the next periodic resync. Nothing before the first sync.
+   */
+  linkChanged(): void {
+    if (!this.started || this.closed) return;
+    this.client.resync().then(
+      (r) => {
+        if (r.adds + r.replaces + r.deletes + r.failed > 0) this.opts.log.info(`kernel FIB repaired after a link change: ${r.adds} added, ${r.replaces} replaced, ${r.deletes} removed, ${r.failed} failed`);
+      },
+      (err: unknown) => this.opts.log.warn(`kernel FIB resync after a link change failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
   /** Resolves when every change handed over so far is in the kernel (or failed). */
   whenIdle(): Promise<void> {
     return this.client.whenIdle();

@@ -28,6 +28,8 @@ export interface KernelNextHopsOptions {
   scanIntervalMs?: number;
   /** Wait after a link or address event before dumping, ms (default 300): a burst becomes one dump. */
   debounceMs?: number;
+  /** Called (debounced like the dump) after link or address events: e.g. to repair the kernel FIB now. */
+  onLinkChange?: () => void;
 }
 
 export class KernelNextHops {
@@ -69,6 +71,7 @@ export class KernelNextHops {
     this.eventTimer = setTimeout(() => {
       this.eventTimer = undefined;
       void this.scan();
+      this.opts.onLinkChange?.();
     }, this.opts.debounceMs ?? 300);
     this.eventTimer.unref();
   }

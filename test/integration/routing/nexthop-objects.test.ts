@@ -134,4 +134,26 @@ describe('kernel FIB through nexthop objects', () => {
     expect(ours(await t.routes('ipv4'), '10.140.0.0/24')?.nhid).toBeUndefined();
     expect(await nexthops()).toEqual([]);
   });
+
+  it('an interface that goes down and up gets its routes back at once, not at the next periodic resync', async () => {
+    expect(await tartan.stop()).toBe(0);
+    const syncs = (): number => tartan.logTail(100_000).split('\n').filter((l) => l.includes('kernel FIB in sync')).length;
+    const before = syncs();
+    // No periodic resync within this test: only the link event can repair the kernel.
+    tartan = await startTartan(t, { ...opts, extra: { fib: { resyncIntervalSeconds: 3600, startupHoldSeconds: 20 } } });
+    await waitFor(async () => syncs() > before, { what: 'the first kernel sync after the restart', timeoutMs: 40_000 });
+    expect(ours(await t.routes('ipv4'), '10.140.0.0/24')).toBeDefined();
+    const dev = (await t.routes('ipv4')).find((r) => r.dst === '10.140.0.0/24')?.dev as string;
+    // Admin down: the kernel deletes the interface's nexthop objects and the routes using them.
+    await t.exec(['ip', 'link', 'set', 'dev', dev, 'down']);
+    expect(ours(await t.routes('ipv4'), '10.140.0.0/24')).toBeUndefined();
+    expect(await nexthops()).toEqual([]);
+    await t.exec(['ip', 'link', 'set', 'dev', dev, 'up']);
+    const back = await waitFor(async () => {
+      const r = ours(await t.routes('ipv4'), '10.140.0.0/24');
+      return r?.nhid ? r : undefined;
+    }, { what: '10.140.0.0/24 back after the link came up', timeoutMs: 20_000 });
+    expect(back.gateway).toBe(b1.addr('ipv4'));
+    expect(tartan.logTail(200)).toMatch(/kernel FIB repaired after a link change: [1-9]\d* added/);
+  });
 });
