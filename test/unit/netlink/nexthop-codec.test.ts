@@ -1,4 +1,4 @@
-import { decodeNexthop, decodeRouteGetReply, encodeDelNexthop, encodeNewNexthop, encodeNexthopDumpRequest, encodeRouteGet } from '../../../src/netlink/nexthop-codec';
+import { type NexthopObject, decodeNexthop, decodeRouteGetReply, encodeDelNexthop, encodeNewNexthop, encodeNexthopDumpRequest, encodeRouteGet } from '../../../src/netlink/nexthop-codec';
 import { decodeRoute, encodeRouteRequest, routeMessageSize } from '../../../src/netlink/codec';
 import type { KernelRoute } from '../../../src/netlink/types';
 
@@ -29,11 +29,11 @@ describe('netlink/nexthop-codec', () => {
   });
 
   test('what is encoded decodes back, IPv4, IPv6 and groups', () => {
-    const objects = [
+    const objects: NexthopObject[] = [
       { id: 11, protocol: 201, kind: 'gateway', family: 4, gateway: '198.18.0.2', ifindex: 3 },
       { id: 12, protocol: 201, kind: 'gateway', family: 6, gateway: 'fd00::2', ifindex: 3 },
       { id: 13, protocol: 201, kind: 'group', members: [11, 14] },
-    ] as const;
+    ];
     for (const nh of objects) {
       const buf = encodeNewNexthop(nh, 1);
       expect(decodeNexthop(buf, 0, buf.length)).toEqual(nh);
