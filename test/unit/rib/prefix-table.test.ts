@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { PrefixTable, NONE, MAX_VALUE } from '../../../src/bgp/rib/prefix-table';
+import { PrefixTable, NONE, MAX_VALUE, IN_PLACE_BYTES } from '../../../src/bgp/rib/prefix-table';
 import { keyFromCidr, cidrFromKey, readNlri, writeNlri, nlriSize } from '../../../src/bgp/rib/prefix-key';
 
 describe('PrefixTable', () => {
@@ -50,6 +50,104 @@ describe('PrefixTable', () => {
     expect(t.get(key, 31)).toBe(NONE);
     // About 26 bytes per route at load <= 1/2 for IPv4 with path ids (4+4 key, 1 len, 4 value, 4 stamp, x2).
     expect(t.byteLength / t.size).toBeLessThan(60);
+  });
+
+  it('grows in place, like a Map, under random set/delete sequences (model check)', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 32 }), fc.nat({ max: MAX_VALUE })), { maxLength: 3000 }),
+        (addPath, ops) => {
+          // Every table grows in place from its first rebuild on: doublings, tombstone clean-ups, reserve().
+          const t = new PrefixTable({ addressWords: 1, addPath, inPlaceFromBytes: 0 });
+          const model = new Map<string, number>();
+          const key = new Uint32Array(2);
+          for (const [op, addr, len, value] of ops) {
+            key[0] = addr * 7919;
+            key[1] = addr & 3;
+            const id = `${key[0]}/${len}`;
+            if (op === 9) {
+              t.reserve(t.size + addr);
+            } else if (op < 6) {
+              expect(t.set(key, len, value, value ^ 0x5a5a)).toBe(model.has(id) ? model.get(id) : NONE);
+              model.set(id, value);
+            } else {
+              expect(t.delete(key, len)).toBe(model.has(id) ? model.get(id) : NONE);
+              model.delete(id);
+            }
+            expect(t.size).toBe(model.size);
+          }
+          if (t.byteLength >= 16 * 4 * (addPath ? 4 : 3) * 2) expect(t.growsInPlace).toBe(true);
+          const seen = new Map<string, number>();
+          t.forEach((k, len, v, aux) => {
+            expect(aux).toBe(v ^ 0x5a5a);
+            seen.set(`${k[0]}/${len}`, v);
+          });
+          expect(seen).toEqual(model);
+          for (const [id, v] of model) {
+            const [addr, len] = id.split('/').map(Number) as [number, number];
+            key[0] = addr;
+            key[1] = (addr / 7919) & 3;
+            expect(t.get(key, len)).toBe(v);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('moves a big table into growable memory and keeps every entry through its doublings', () => {
+    const t = new PrefixTable({ addressWords: 1 });
+    const key = new Uint32Array(1);
+    const n = 60_000;
+    const sizes: [number, boolean][] = [];
+    for (let i = 0; i < n; i++) {
+      key[0] = 0x0a000000 + i * 256;
+      t.set(key, 24, i & 0xffff, i);
+      if (sizes.at(-1)?.[0] !== t.byteLength) sizes.push([t.byteLength, t.growsInPlace]);
+    }
+    // Small tables stay plain arrays; from IN_PLACE_BYTES on, growth is in place.
+    expect(sizes.length).toBeGreaterThan(5);
+    for (const [bytes, inPlace] of sizes) expect(inPlace).toBe(bytes >= IN_PLACE_BYTES);
+    // Delete three quarters, then add new prefixes: the tombstones fill the table up, and it is rebuilt at the same size.
+    let deleted = 0;
+    for (let i = 0; i < n; i++) {
+      key[0] = 0x0a000000 + i * 256;
+      if (i % 4 && t.delete(key, 24) === (i & 0xffff)) deleted++;
+    }
+    expect(deleted).toBe((n * 3) / 4);
+    const bytes = t.byteLength;
+    for (let i = 0; i < n; i += 4) {
+      key[0] = 0x0b000000 + i * 256;
+      t.set(key, 24, 7, 8);
+    }
+    expect(t.byteLength).toBe(bytes);
+    expect(t.size).toBe(n / 2);
+    const wrong: number[] = [];
+    for (let i = 0; i < n; i++) {
+      key[0] = 0x0a000000 + i * 256;
+      const a = t.get(key, 24) === (i % 4 ? NONE : i & 0xffff) && t.aux(key, 24) === (i % 4 ? NONE : i);
+      key[0] = 0x0b000000 + i * 256;
+      if (!a || t.get(key, 24) !== (i % 4 ? NONE : 7)) wrong.push(i);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('grows by copying when asked never to grow in place', () => {
+    const t = new PrefixTable({ addressWords: 4, inPlaceFromBytes: Infinity });
+    const key = new Uint32Array(4);
+    for (let i = 0; i < 20_000; i++) {
+      key[3] = i;
+      t.set(key, 128, i);
+    }
+    expect(t.growsInPlace).toBe(false);
+    expect(t.byteLength).toBeGreaterThan(IN_PLACE_BYTES);
+    const wrong: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      key[3] = i;
+      if (t.get(key, 128) !== i) wrong.push(i);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('refuses values that do not fit beside the prefix length', () => {
