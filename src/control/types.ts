@@ -17,6 +17,8 @@ export interface NodeStatus {
   peers: PeerStatus[];
   /** Best routes per family (the Loc-RIB, after the decision process). */
   locRib?: { 'ipv4-unicast': number; 'ipv6-unicast': number };
+  /** Bytes held by the RIB's route tables (Loc-RIB and every Adj-RIB-In). */
+  ribTableBytes?: number;
 }
 
 export type PeerState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';

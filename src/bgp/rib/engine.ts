@@ -454,6 +454,18 @@ export class RibEngine {
     return this.families.get(family)!.loc.size;
   }
 
+  /** Bytes held by the route tables (every Loc-RIB, Adj-RIB-In and stale table), for status and memory checks. */
+  tableBytes(): number {
+    let n = 0;
+    for (const f of this.families.values()) n += f.loc.byteLength;
+    for (const s of this.sources) {
+      if (!s) continue;
+      for (const t of s.adjIn.values()) n += t.byteLength;
+      for (const t of s.stale.values()) n += t.byteLength;
+    }
+    return n;
+  }
+
   /** How many prefixes of `family` the peer behind source `id` has been sent and not withdrawn. */
   advertisedCount(id: number, family: Family): number {
     return this.source(id).advertisedCount.get(family) ?? 0;
@@ -731,8 +743,8 @@ export class RibEngine {
     const w = fam.words;
     const n = Math.min(fam.dirtyCount, this.sliceSize);
     const start = fam.dirtyCount - n;
-    // Room for everything queued (an upper bound: some are withdrawals or repeats), in one rebuild.
-    fam.loc.reserve(fam.loc.size + fam.dirtyCount);
+    // No reserve() for the queue here: after a peer goes down it holds a withdrawal per route,
+    // and room for them all would double the Loc-RIB (for good) for nothing. Inserts grow it.
     const key = new Uint32Array(w);
     const dk = fam.dirtyKeys;
     for (let i = start; i < fam.dirtyCount; i++) {

@@ -611,6 +611,7 @@ export class Speaker {
       startedAt: this.startedAt.toISOString(),
       peers: [...this.peers.values()].map((e) => this.peerStatus(e)),
       locRib: { 'ipv4-unicast': this.engine.locSize('ipv4-unicast'), 'ipv6-unicast': this.engine.locSize('ipv6-unicast') },
+      ribTableBytes: this.engine.tableBytes(),
     };
   }
 

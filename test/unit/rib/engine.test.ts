@@ -306,3 +306,32 @@ describe('RibEngine graceful restart (RFC 4724 §4.2)', () => {
     expect(e.staleCount(a)).toBe(0);
   });
 });
+
+describe('RibEngine table memory', () => {
+  it('a peer going down shrinks nothing and grows nothing: the Loc-RIB keeps its size for the withdrawals', async () => {
+    const e = engine();
+    const a = e.addSource(source('192.0.2.1'));
+    const n = 50_000;
+    const buf = Buffer.alloc(n * 5);
+    for (let i = 0; i < n; i++) {
+      buf[i * 5] = 32;
+      buf.writeUInt32BE((0x0a000000 + i) >>> 0, i * 5 + 1);
+    }
+    e.announce(a, 'ipv4-unicast', attrs([65001], '192.0.2.1'), { packed: buf, addPath: false });
+    await e.idle();
+    expect(e.locSize('ipv4-unicast')).toBe(n);
+    const locAndAdjIn = e.tableBytes();
+    expect(locAndAdjIn).toBeGreaterThan(0);
+    // A second peer with the same table: its Adj-RIB-In is added, the Loc-RIB stays as it is.
+    const b = e.addSource(source('192.0.2.2'));
+    e.announce(b, 'ipv4-unicast', attrs([65002, 65003], '192.0.2.2'), { packed: buf, addPath: false });
+    await e.idle();
+    const withB = e.tableBytes();
+    // The first peer goes: n withdrawals are queued at once; deciding them must not grow the Loc-RIB.
+    e.removeSource(a);
+    await e.idle();
+    expect(e.locSize('ipv4-unicast')).toBe(n);
+    // What is left: the Loc-RIB as it was, and the second peer's table (the same size as the first's).
+    expect(e.tableBytes()).toBe(locAndAdjIn);
+  });
+});
