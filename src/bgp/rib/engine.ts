@@ -233,12 +233,12 @@ export class RibEngine {
         const old = this.adjDelete(stale, key, len);
         if (old !== NONE) this.attrs.release(old);
       }
-      const prevSlot = table.findSlot(key, len);
+      const prevSlot = table.findOrInsert(key, len, attrId, stamp | bits);
       if (prevSlot >= 0) {
         if (table.auxAt(prevSlot) & REJECTED_BIT) rejected--;
         this.attrs.release(table.valueAt(prevSlot));
         table.setAt(prevSlot, attrId, stamp | bits);
-      } else this.adjInsert(table, key, len, attrId, stamp | bits);
+      } else if (table.addPath) this.pathIndexes.get(table)!.add(key, len, key[table.addressWords]!);
       if (bits) rejected++;
       else if (this.decideFirst(family, fam, id, key, len, attrId)) {
         count++;
@@ -901,10 +901,10 @@ export class RibEngine {
    * else (the prefix has a best already) goes through the dirty queue.
    */
   private decideFirst(family: Family, fam: FamilyState, id: number, key: Uint32Array, len: number, attrId: number): boolean {
-    if (fam.loc.findSlot(key, len) >= 0) return false;
     const src = this.sources[id]!;
     if (this.opts.nextHopReachable && !src.info.summary.local && !this.resolves(attrId)) return false;
-    fam.loc.set(key, len, attrId, id);
+    // Inserted only when the prefix has no best yet; otherwise it goes through the queue.
+    if (fam.loc.findOrInsert(key, len, attrId, id) >= 0) return false;
     this.attrs.retain(attrId);
     this.candCount = 1;
     this.candSource[0] = id;

@@ -162,6 +162,38 @@ export class PrefixTable {
   }
 
   /**
+   * The entry for key: its slot when there is one (left unchanged), else a
+   * new entry of `value` and `aux`, returned as ~slot (negative). One probe
+   * where findSlot() then set() take two — the import path's common case.
+   */
+  findOrInsert(key: Uint32Array, len: number, value: number, aux: number): number {
+    checkValue(value);
+    if ((this.used + 1) * 2 > this.capacity) this.grow();
+    const stride = this.stride;
+    const width = this.width;
+    const d = this.data;
+    let i = this.hash(key, len) & this.mask;
+    let firstFree = -1;
+    for (;;) {
+      const base = i * width;
+      const tag = d[base + stride]! >>> 24;
+      if (tag === EMPTY) break;
+      if (tag === DELETED) {
+        if (firstFree < 0) firstFree = i;
+      } else if (tag === len + 1 && this.keyEquals(base, key)) return i;
+      i = (i + 1) & this.mask;
+    }
+    const slot = firstFree >= 0 ? firstFree : i;
+    if (firstFree < 0) this.used++;
+    const base = slot * width;
+    for (let w = 0; w < stride; w++) d[base + w] = key[w]!;
+    d[base + stride] = (((len + 1) << 24) | value) >>> 0;
+    d[base + stride + 1] = aux;
+    this.live++;
+    return ~slot;
+  }
+
+  /**
    * Read the word where a probe for key starts, and nothing else. Why: a
    * table of a million routes is far bigger than the CPU caches, and a
    * lookup stalls on its cache miss; touching the home slots of a whole

@@ -176,6 +176,30 @@ describe('PrefixTable', () => {
     expect(t.aux(key, 32)).toBe(9);
   });
 
+  it('findOrInsert() inserts once (~slot), then finds the entry unchanged (slot), also over a tombstone', () => {
+    const t = new PrefixTable({ addressWords: 1 });
+    const key = new Uint32Array([0x0a000100]);
+    const first = t.findOrInsert(key, 24, 5, 6);
+    expect(first).toBeLessThan(0);
+    expect(t.findOrInsert(key, 24, 9, 9)).toBe(~first);
+    expect([t.get(key, 24), t.aux(key, 24), t.size]).toEqual([5, 6, 1]);
+    expect(t.delete(key, 24)).toBe(5);
+    const again = t.findOrInsert(key, 24, 7, 8);
+    expect(again).toBeLessThan(0);
+    expect([t.valueAt(~again), t.auxAt(~again), t.size]).toEqual([7, 8, 1]);
+    // Many keys: each inserted once, found after (through growth).
+    for (let i = 0; i < 5000; i++) {
+      key[0] = i * 256;
+      expect(t.findOrInsert(key, 24, i % 1000, i)).toBeLessThan(0);
+    }
+    for (let i = 0; i < 5000; i++) {
+      key[0] = i * 256;
+      const slot = t.findOrInsert(key, 24, 0, 0);
+      expect(slot).toBeGreaterThanOrEqual(0);
+      expect(t.auxAt(slot)).toBe(i);
+    }
+  });
+
   it('stores IPv6 keys', () => {
     const t = new PrefixTable({ addressWords: 4 });
     const key = new Uint32Array(4);
