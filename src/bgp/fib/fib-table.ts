@@ -12,8 +12,11 @@
  * up and reading or changing its state touches one cache line, not one per
  * field (a full table is far bigger than the CPU caches and its slots are
  * hash-random). IPv4: 12 bytes per slot at a load factor <= 1/2, ~25 bytes
- * per route at 1M; IPv6: 24 bytes per slot. Set ids are 24-bit.
+ * per route at 1M; IPv6: 24 bytes per slot. Set ids are 24-bit. A big
+ * table grows in place (slot-memory.ts), leaving no old copy to a GC.
  */
+
+import { SlotMemory, rehashInPlace } from '../rib/slot-memory';
 
 const MIN_CAPACITY = 16;
 /** Top byte of the meta word: 0 = empty slot (so a fresh array is all empty), 0xff = removed, else length + 1. */
@@ -44,6 +47,8 @@ export class FibTable {
   private haveCount = 0;
   /** Bumped whenever slots move (growth): a slot number is valid while the epoch is unchanged and its prefix is not removed. */
   epoch = 0;
+  /** Where `data` lives once the table is big (it then grows in place: slot-memory.ts). */
+  private readonly memory = new SlotMemory();
   /** One bit per slot: DIRTY is set on it. */
   private dirtyBits: Uint32Array;
   private dirtyCount = 0;
@@ -103,6 +108,11 @@ export class FibTable {
       v = bits[w]!;
     }
     return -1;
+  }
+
+  /** The slots live in a growable memory (slot-memory.ts): growth leaves no old array behind. */
+  get growsInPlace(): boolean {
+    return this.memory.inUse;
   }
 
   /** Prefixes held (wanted, in the kernel, or both). */
@@ -267,6 +277,23 @@ export class FibTable {
     const words = this.words;
     const stride = this.stride;
     const mask = cap - 1;
+    const inPlace = this.memory.resize(old, cap * stride);
+    if (inPlace) {
+      rehashInPlace(inPlace, oldCap, cap, stride, words, words, (key, len) => hash(key, 0, words, len));
+      // Slots moved: the dirty bitmap is rebuilt from the slots' own DIRTY flags.
+      const bits = new Uint32Array(Math.max(1, cap >>> 5));
+      for (let i = 0; i < cap; i++) {
+        const base = i * stride;
+        if (inPlace[base + words] !== 0 && (inPlace[base + words + 1]! >>> 24) & DIRTY) bits[i >>> 5]! |= 1 << (i & 31);
+      }
+      this.capacity = cap;
+      this.mask = mask;
+      this.data = inPlace;
+      this.used = this.live;
+      this.dirtyBits = bits;
+      this.cursor = 0;
+      return;
+    }
     const data = new Uint32Array(cap * stride);
     const bits = new Uint32Array(Math.max(1, cap >>> 5));
     let used = 0;

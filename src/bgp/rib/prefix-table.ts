@@ -15,25 +15,13 @@
  * IPv6), the prefix length, and, in ADD-PATH tables, the path identifier as
  * one more word. Open addressing with linear probing and tombstones.
  *
- * Growth in place: a table of IN_PLACE_BYTES or more keeps its slots in a
- * shared WebAssembly.Memory (no wasm code involved: only memory that grows
- * without moving) and doubles by growing it and rehashing the entries where
- * they are. Why: a grown plain typed array leaves the old one behind as
- * garbage that only a full GC frees, and a table load seldom triggers one
- * before it ends — a 100k-route load peaked with every earlier generation of
- * both its tables still resident (5.5 MB beside the 6.3 MB of final tables;
- * at 1M the peak was 24 MB above what in-place growth needs). Why this
- * memory: views of it are ordinary typed arrays to V8 (views of a
- * resizable ArrayBuffer are ~25% slower to index), and a
- * *shared* memory grows without detaching its old buffer — the first
- * ArrayBuffer detached in the process turns off a V8 protector and makes
- * every typed-array access in optimised code check for detachment (a 1M
- * import measured ~6% slower). The memory reserves address space up front
- * (10 GB on x64, none of it resident until used; V8 does not count it as
- * external memory): hence the threshold, so small tables stay plain arrays.
- * Where WebAssembly is missing (node --jitless) or a memory cannot be had,
- * growth copies into a new array as before.
+ * Growth in place: tables of IN_PLACE_BYTES or more keep their slots in a
+ * growable memory and double without leaving the old array behind (see
+ * slot-memory.ts for why and how).
  */
+import { IN_PLACE_BYTES, SlotMemory, rehashInPlace } from './slot-memory';
+
+export { IN_PLACE_BYTES };
 
 /** Tag byte of a free slot / a deleted one; live slots hold prefix length + 1. */
 const EMPTY = 0;
@@ -45,22 +33,6 @@ export const MAX_VALUE = 0xffffff;
 
 /** Value returned by get/set/delete when there was no entry. */
 export const NONE = -1;
-
-/** Slot arrays of this many bytes or more live in a growable memory (see above): 64 KiB, one wasm page. */
-export const IN_PLACE_BYTES = 64 * 1024;
-const WASM_PAGE = 64 * 1024;
-/** The largest wasm32 memory, 4 GiB: a shared memory needs a maximum, and this reserves no more than any other. */
-const MAX_PAGES = 65536;
-
-/** The part of WebAssembly.Memory used here (lib.dom is not in this project's types). */
-interface GrowableMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
-type GrowableMemoryConstructor = new (descriptor: { initial: number; maximum: number; shared: boolean }) => GrowableMemory;
-const WasmMemory = (globalThis as { WebAssembly?: { Memory?: GrowableMemoryConstructor } }).WebAssembly?.Memory;
-/** A memory was refused once (address space limit?): later tables do not ask again (V8 runs full GCs before it gives up). */
-let memoryRefused = WasmMemory === undefined;
 
 export interface PrefixTableOptions {
   /** 32-bit words of address: 1 (IPv4) or 4 (IPv6). */
@@ -83,8 +55,7 @@ export class PrefixTable {
   private mask: number;
   private data: Uint32Array;
   /** Where `data` lives once the table grows in place (data is then a view of its first bytes). */
-  private memory: GrowableMemory | undefined;
-  private readonly inPlaceFromBytes: number;
+  private readonly memory: SlotMemory;
   private used = 0; // live + tombstones
   private live = 0;
 
@@ -93,7 +64,7 @@ export class PrefixTable {
     this.addPath = opts.addPath ?? false;
     this.stride = opts.addressWords + (this.addPath ? 1 : 0);
     this.width = this.stride + 2;
-    this.inPlaceFromBytes = opts.inPlaceFromBytes ?? IN_PLACE_BYTES;
+    this.memory = new SlotMemory(opts.inPlaceFromBytes ?? IN_PLACE_BYTES);
     let cap = MIN_CAPACITY;
     while (cap < (opts.initialCapacity ?? 0) * 2) cap *= 2;
     this.capacity = cap;
@@ -112,7 +83,7 @@ export class PrefixTable {
 
   /** The slots live in a growable memory: growth and tombstone clean-up leave no old array behind. */
   get growsInPlace(): boolean {
-    return this.memory !== undefined;
+    return this.memory.inUse;
   }
 
   /** Value for key (`key[0..stride)`), or NONE. */
@@ -310,101 +281,16 @@ export class PrefixTable {
    * new array.
    */
   private rebuild(cap: number): void {
-    if (cap * this.width * 4 >= this.inPlaceFromBytes && this.growMemory(cap)) {
-      this.rehashInPlace(cap);
+    const inPlace = this.memory.resize(this.data, cap * this.width);
+    if (inPlace) {
+      this.data = inPlace;
+      rehashInPlace(inPlace, this.capacity, cap, this.width, this.stride, this.stride, (key, len) => this.hash(key, len));
+      this.capacity = cap;
+      this.mask = cap - 1;
+      this.used = this.live;
       return;
     }
-    this.memory = undefined;
     this.rebuildInto(cap);
-  }
-
-  /**
-   * Make `data` a view of `cap` slots of the growable memory, the current
-   * slots first and zeros after them. False when there is no such memory
-   * (no WebAssembly, or it cannot be had or grown): nothing changed then.
-   */
-  private growMemory(cap: number): boolean {
-    const words = cap * this.width;
-    const pages = Math.ceil((words * 4) / WASM_PAGE);
-    try {
-      if (this.memory === undefined) {
-        if (memoryRefused || WasmMemory === undefined) return false;
-        let memory: GrowableMemory;
-        try {
-          memory = new WasmMemory({ initial: pages, maximum: MAX_PAGES, shared: true });
-        } catch {
-          memoryRefused = true;
-          return false;
-        }
-        const d = new Uint32Array(memory.buffer, 0, words);
-        d.set(this.data);
-        this.memory = memory;
-        this.data = d;
-        return true;
-      }
-      const have = this.memory.buffer.byteLength / WASM_PAGE;
-      // New pages are zero, and a table never shrinks, so nothing past the old slots was ever written.
-      if (pages > have) this.memory.grow(pages - have);
-    } catch {
-      return false;
-    }
-    this.data = new Uint32Array(this.memory.buffer, 0, words);
-    return true;
-  }
-
-  /**
-   * Re-place every live entry of the first `capacity` slots of `data` (which
-   * already spans `cap` slots, zeros past the old ones) for a table of `cap`
-   * slots, in the same array, dropping tombstones: Abseil's in-place rehash
-   * (DropDeletesWithoutResize) for linear probing. A slot is "done" once it
-   * holds an entry at its final place; an entry goes to the first slot of
-   * its probe sequence that is not done. That slot is itself (done), an
-   * empty one (moved there), or one whose entry is still to be placed
-   * (swapped, and the entry that comes back is placed next). Done slots never
-   * change again, so every probe sequence stays unbroken.
-   */
-  private rehashInPlace(cap: number): void {
-    const oldCapacity = this.capacity;
-    const d = this.data;
-    const { stride, width } = this;
-    const mask = cap - 1;
-    const done = new Uint32Array((cap + 31) >>> 5);
-    const key = new Uint32Array(stride);
-    for (let i = 0; i < oldCapacity; i++) {
-      const at = i * width + stride;
-      if (d[at]! >>> 24 === DELETED) d[at] = 0;
-    }
-    for (let i = 0; i < oldCapacity; i++) {
-      const base = i * width;
-      for (;;) {
-        if (done[i >>> 5]! & (1 << (i & 31))) break;
-        const tag = d[base + stride]! >>> 24;
-        if (tag === EMPTY) break;
-        for (let w = 0; w < stride; w++) key[w] = d[base + w]!;
-        let j = this.hash(key, tag - 1) & mask;
-        while (done[j >>> 5]! & (1 << (j & 31))) j = (j + 1) & mask;
-        if (j === i) {
-          done[i >>> 5]! |= 1 << (i & 31);
-          break;
-        }
-        done[j >>> 5]! |= 1 << (j & 31);
-        const to = j * width;
-        if (d[to + stride]! >>> 24 === EMPTY) {
-          for (let w = 0; w < width; w++) d[to + w] = d[base + w]!;
-          d[base + stride] = 0;
-          break;
-        }
-        // Slot j held an entry still to be placed: it comes to i, and goes round again.
-        for (let w = 0; w < width; w++) {
-          const t = d[to + w]!;
-          d[to + w] = d[base + w]!;
-          d[base + w] = t;
-        }
-      }
-    }
-    this.capacity = cap;
-    this.mask = mask;
-    this.used = this.live;
   }
 
   /**

@@ -107,6 +107,16 @@ describe('FibTable', () => {
       key[0] = (0x0a000000 + i * 256) >>> 0;
       t.remove(t.find(key, 24));
     }
+    expect(t.growsInPlace).toBe(true);
+    // Growth over the removed slots' tombstones (in place), then everything is checked below.
+    for (let i = 0; i < 6000; i++) {
+      key[0] = (0x0b000000 + i * 256) >>> 0;
+      t.setWant(t.insert(key, 24), 9);
+    }
+    for (let i = 0; i < 6000; i++) {
+      key[0] = (0x0b000000 + i * 256) >>> 0;
+      expect(t.wantAt(t.find(key, 24))).toBe(9);
+    }
     for (let i = 0; i < 5000; i++) {
       key[0] = (0x0a000000 + i * 256) >>> 0;
       const s = t.find(key, 24);
@@ -115,7 +125,7 @@ describe('FibTable', () => {
       // The same address with another length is another prefix.
       expect(t.find(key, 25)).toBe(-1);
     }
-    expect(t.size).toBe(2500);
+    expect(t.size).toBe(8500);
   });
 
   test('findOrInsert probes once: finds what is there, adds what is not, reuses removed slots', () => {
@@ -183,6 +193,8 @@ describe('FibTable dirty bitmap', () => {
     const expected = new Set<number>();
     for (let i = 0; i < 5000; i++) if (i < 100 || i % 7 === 0) expected.add(i);
     expect(t.dirty).toBe(expected.size);
+    // 5000 prefixes take 16384 slots (192 KiB): the last doublings were in place.
+    expect(t.growsInPlace).toBe(true);
     const seen = new Set<number>();
     const out = new Uint32Array(1);
     for (let s = t.nextDirty(); s >= 0; s = t.nextDirty()) {
