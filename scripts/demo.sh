@@ -160,7 +160,7 @@ routes_ok() { # routes_ok NODE
       grep -qE "^blackhole $blk proto (203|tartan-bh)" <<<"$routes" || return 1
       for pod in "web-$i" "db-$i"; do grep -qE "^$(pod_ip "$pod") dev cali.* proto (202|tartan-workload)" <<<"$routes" || return 1; done
     else
-      grep -qE "^$blk via $LAN.$i dev eth0 proto (201|tartan-bgp)" <<<"$routes" || return 1
+      grep -qE "^$blk (nhid [0-9]+ )?via $LAN.$i dev eth0 proto (201|tartan-bgp)" <<<"$routes" || return 1
     fi
     i=$((i + 1))
   done
@@ -168,7 +168,7 @@ routes_ok() { # routes_ok NODE
 
 rr_routes_ok() { # the reflector's kernel has every worker's block via that worker
   local routes i; routes=$(ip -n "$(ns rr-1)" route show)
-  for i in 1 2 3; do grep -qE "^$(pod_block "web-$i") via $LAN.$i dev eth0 proto (201|tartan-bgp)" <<<"$routes" || return 1; done
+  for i in 1 2 3; do grep -qE "^$(pod_block "web-$i") (nhid [0-9]+ )?via $LAN.$i dev eth0 proto (201|tartan-bgp)" <<<"$routes" || return 1; done
 }
 
 ping_once() { in_ns "$1" ping -n -c 1 -W 1 "$(pod_ip "$2")" >/dev/null 2>&1; }
