@@ -59,7 +59,8 @@ if (endianness() !== 'LE') {
   throw new Error('src/netlink/codec.ts supports little-endian hosts only');
 }
 
-const align4 = (n: number): number => (n + 3) & ~3;
+/** RTA_ALIGN / NLMSG_ALIGN: lengths padded to 4 bytes. */
+export const align4 = (n: number): number => (n + 3) & ~3;
 
 const TYPE_CODE: Record<RouteType, number> = {
   unicast: RTN_UNICAST,
@@ -115,13 +116,15 @@ function writeAddr(family: 4 | 6, text: string, buf: Buffer, off: number, route:
   if (!ok) throw badRoute(route, `"${text}" is not an IPv${family} address`);
 }
 
-function attrHeader(buf: Buffer, off: number, len: number, type: number): number {
+/** Write an attribute header (struct rtattr / nlattr: u16 len, u16 type) at `off`; returns the payload offset. */
+export function attrHeader(buf: Buffer, off: number, len: number, type: number): number {
   buf.writeUInt16LE(len, off);
   buf.writeUInt16LE(type, off + 2);
   return off + 4;
 }
 
-function attrU32(buf: Buffer, off: number, type: number, value: number): number {
+/** Write a u32 attribute at `off`; returns the offset after it. */
+export function attrU32(buf: Buffer, off: number, type: number, value: number): number {
   attrHeader(buf, off, 8, type);
   buf.writeUInt32LE(value >>> 0, off + 4);
   return off + 8;
@@ -230,6 +233,22 @@ export function encodeRouteDumpRequest(family: 4 | 6, seq: number): Buffer {
   buf.writeUInt32LE(seq >>> 0, 8);
   buf[NLMSG_HDRLEN] = family === 4 ? AF_INET : AF_INET6;
   return buf;
+}
+
+/**
+ * Visit the attributes between `start` and `end` (struct rtattr / nlattr):
+ * `fn(type, payloadOffset, payloadLength)`, nested-attribute flags masked off.
+ * Stops at a malformed length. For the cold decoders; the per-route dump
+ * readers walk inline.
+ */
+export function forEachAttr(buf: Buffer, start: number, end: number, fn: (type: number, p: number, len: number) => void): void {
+  let a = start;
+  while (a + 4 <= end) {
+    const alen = buf.readUInt16LE(a);
+    if (alen < 4 || a + alen > end) return;
+    fn(buf.readUInt16LE(a + 2) & 0x3fff, a + 4, alen - 4);
+    a += align4(alen);
+  }
 }
 
 /** Header fields of the message at `off`. */

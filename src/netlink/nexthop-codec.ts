@@ -18,6 +18,7 @@
  */
 import { TartanError } from '../errors';
 import { formatIpv4, formatIpv6, writeIpv4, writeIpv6 } from './addr';
+import { align4, attrHeader, attrU32, forEachAttr } from './codec';
 import {
   AF_INET,
   AF_INET6,
@@ -49,20 +50,12 @@ export type NexthopObject =
   | { id: number; protocol: number; kind: 'gateway'; family: 4 | 6; gateway: string; ifindex: number }
   | { id: number; protocol: number; kind: 'group'; members: number[] };
 
-const align4 = (n: number): number => (n + 3) & ~3;
-
 function header(buf: Buffer, type: number, flags: number, seq: number): void {
   buf.writeUInt32LE(buf.length, 0);
   buf.writeUInt16LE(type, 4);
   buf.writeUInt16LE(flags, 6);
   buf.writeUInt32LE(seq >>> 0, 8);
   buf.writeUInt32LE(0, 12);
-}
-
-function attr(buf: Buffer, off: number, type: number, payload: number): number {
-  buf.writeUInt16LE(4 + payload, off);
-  buf.writeUInt16LE(type, off + 2);
-  return off + 4;
 }
 
 /** RTM_NEWNEXTHOP with NLM_F_CREATE|NLM_F_EXCL (an id in use is EEXIST, never overwritten) and NLM_F_ACK. */
@@ -75,11 +68,9 @@ export function encodeNewNexthop(nh: NexthopObject, seq: number): Buffer {
     buf[off] = nh.family === 4 ? AF_INET : AF_INET6;
     buf[off + 2] = nh.protocol;
     off += NHMSG_LEN;
-    off = attr(buf, off, NHA_ID, 4);
-    buf.writeUInt32LE(nh.id >>> 0, off);
-    off = attr(buf, off + 4, NHA_OIF, 4);
-    buf.writeUInt32LE(nh.ifindex >>> 0, off);
-    off = attr(buf, off + 4, NHA_GATEWAY, alen);
+    off = attrU32(buf, off, NHA_ID, nh.id);
+    off = attrU32(buf, off, NHA_OIF, nh.ifindex);
+    off = attrHeader(buf, off, 4 + alen, NHA_GATEWAY);
     const ok = nh.family === 4 ? writeIpv4(nh.gateway, buf, off) : writeIpv6(nh.gateway, buf, off);
     if (!ok) throw new TartanError('NETLINK_BAD_NEXTHOP', `"${nh.gateway}" is not an IPv${nh.family} address`);
     return buf;
@@ -91,9 +82,8 @@ export function encodeNewNexthop(nh: NexthopObject, seq: number): Buffer {
   buf[off] = AF_UNSPEC;
   buf[off + 2] = nh.protocol;
   off += NHMSG_LEN;
-  off = attr(buf, off, NHA_ID, 4);
-  buf.writeUInt32LE(nh.id >>> 0, off);
-  off = attr(buf, off + 4, NHA_GROUP, nh.members.length * NEXTHOP_GRP_LEN);
+  off = attrU32(buf, off, NHA_ID, nh.id);
+  off = attrHeader(buf, off, 4 + nh.members.length * NEXTHOP_GRP_LEN, NHA_GROUP);
   // Equal weights (weight byte 0 = weight 1): one ECMP group, as RTA_MULTIPATH with hops 0.
   for (const m of nh.members) {
     buf.writeUInt32LE(m >>> 0, off);
@@ -106,8 +96,7 @@ export function encodeNewNexthop(nh: NexthopObject, seq: number): Buffer {
 export function encodeDelNexthop(id: number, seq: number): Buffer {
   const buf = Buffer.alloc(NLMSG_HDRLEN + NHMSG_LEN + 8);
   header(buf, RTM_DELNEXTHOP, NLM_F_REQUEST | NLM_F_ACK, seq);
-  attr(buf, NLMSG_HDRLEN + NHMSG_LEN, NHA_ID, 4);
-  buf.writeUInt32LE(id >>> 0, NLMSG_HDRLEN + NHMSG_LEN + 4);
+  attrU32(buf, NLMSG_HDRLEN + NHMSG_LEN, NHA_ID, id);
   return buf;
 }
 
@@ -128,24 +117,17 @@ export function decodeNexthop(buf: Buffer, off: number, len: number): NexthopObj
   let ifindex = 0;
   let gateway: string | undefined;
   let members: number[] | undefined;
-  const end = off + len;
-  let a = m + NHMSG_LEN;
-  while (a + 4 <= end) {
-    const alen = buf.readUInt16LE(a);
-    const type = buf.readUInt16LE(a + 2) & 0x3fff;
-    if (alen < 4 || a + alen > end) break;
-    const p = a + 4;
-    if (type === NHA_ID && alen >= 8) id = buf.readUInt32LE(p);
-    else if (type === NHA_OIF && alen >= 8) ifindex = buf.readUInt32LE(p);
+  forEachAttr(buf, m + NHMSG_LEN, off + len, (type, p, plen) => {
+    if (type === NHA_ID && plen >= 4) id = buf.readUInt32LE(p);
+    else if (type === NHA_OIF && plen >= 4) ifindex = buf.readUInt32LE(p);
     else if (type === NHA_GATEWAY) {
-      if (fam === AF_INET && alen >= 8) gateway = formatIpv4(buf, p);
-      else if (fam === AF_INET6 && alen >= 20) gateway = formatIpv6(buf, p);
+      if (fam === AF_INET && plen >= 4) gateway = formatIpv4(buf, p);
+      else if (fam === AF_INET6 && plen >= 16) gateway = formatIpv6(buf, p);
     } else if (type === NHA_GROUP) {
       members = [];
-      for (let q = p; q + NEXTHOP_GRP_LEN <= a + alen; q += NEXTHOP_GRP_LEN) members.push(buf.readUInt32LE(q));
+      for (let q = p; q + NEXTHOP_GRP_LEN <= p + plen; q += NEXTHOP_GRP_LEN) members.push(buf.readUInt32LE(q));
     }
-    a += align4(alen);
-  }
+  });
   if (id === 0) return null;
   if (members) return { id, protocol, kind: 'group', members };
   if (gateway !== undefined && ifindex > 0) return { id, protocol, kind: 'gateway', family: fam === AF_INET ? 4 : 6, gateway, ifindex };
@@ -160,7 +142,7 @@ export function encodeRouteGet(family: 4 | 6, address: string, seq: number): Buf
   const r = NLMSG_HDRLEN;
   buf[r] = family === 4 ? AF_INET : AF_INET6;
   buf[r + 1] = alen * 8;
-  const off = attr(buf, r + RTMSG_LEN, RTA_DST, alen);
+  const off = attrHeader(buf, r + RTMSG_LEN, 4 + alen, RTA_DST);
   const ok = family === 4 ? writeIpv4(address, buf, off) : writeIpv6(address, buf, off);
   if (!ok) throw new TartanError('NETLINK_BAD_NEXTHOP', `"${address}" is not an IPv${family} address`);
   return buf;
@@ -170,15 +152,9 @@ export function encodeRouteGet(family: 4 | 6, address: string, seq: number): Buf
 export function decodeRouteGetReply(buf: Buffer, off: number, len: number): { ifindex: number; viaGateway: boolean } {
   let ifindex = 0;
   let viaGateway = false;
-  const end = off + len;
-  let a = off + NLMSG_HDRLEN + RTMSG_LEN;
-  while (a + 4 <= end) {
-    const alen = buf.readUInt16LE(a);
-    const type = buf.readUInt16LE(a + 2) & 0x3fff;
-    if (alen < 4 || a + alen > end) break;
-    if (type === RTA_OIF && alen >= 8) ifindex = buf.readUInt32LE(a + 4);
+  forEachAttr(buf, off + NLMSG_HDRLEN + RTMSG_LEN, off + len, (type, p, plen) => {
+    if (type === RTA_OIF && plen >= 4) ifindex = buf.readUInt32LE(p);
     else if (type === RTA_GATEWAY) viaGateway = true;
-    a += align4(alen);
-  }
+  });
   return { ifindex, viaGateway };
 }

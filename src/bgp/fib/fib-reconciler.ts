@@ -132,8 +132,12 @@ export class FibReconciler implements RequestStream {
   private view32: Uint32Array | undefined;
   private readonly dumped = newDumpedRoute();
   private readonly objects: NexthopObjects | undefined;
-  /** Nexthop object ids our routes named in the last dump (objects in use must not be deleted). */
-  private dumpedObjectIds = new Set<number>();
+  /**
+   * Nexthop object ids our routes named in the last dump (objects in use must
+   * not be deleted); undefined when no adopted object waits for a verdict, so
+   * a dump of a full table does no per-route bookkeeping for it.
+   */
+  private dumpedObjectIds: Set<number> | undefined;
 
   // Requests in flight, by index (the order next() wrote them) in a ring of typed arrays.
   private emitted = 0;
@@ -250,7 +254,7 @@ export class FibReconciler implements RequestStream {
     this.handle = handle;
     await this.objects?.ready();
     const r = await this.runResync(true);
-    await this.objects?.dropUnclaimed(this.dumpedObjectIds);
+    if (this.dumpedObjectIds) await this.objects?.dropUnclaimed(this.dumpedObjectIds);
     this.scheduleResync();
     return r;
   }
@@ -650,11 +654,11 @@ export class FibReconciler implements RequestStream {
       this.strays = [];
       // Objects first: one the kernel dropped (its interface went down) is re-created, its routes plain meanwhile.
       if (!initial) await this.objects?.verify();
-      this.dumpedObjectIds = new Set();
+      this.dumpedObjectIds = this.objects?.hasUnclaimed ? new Set() : undefined;
       for (const f of this.fams) await this.dumpFamily(f, !initial);
       this.afterDump(initial);
       this.counters.resyncs++;
-      if (!initial) void this.objects?.dropUnclaimed(this.dumpedObjectIds);
+      if (!initial && this.dumpedObjectIds) void this.objects?.dropUnclaimed(this.dumpedObjectIds);
     } catch (err) {
       for (const f of this.fams) this.clearSeen(f.table);
       this.strays = [];
@@ -691,7 +695,7 @@ export class FibReconciler implements RequestStream {
       return;
     }
     if (d.nhId !== 0) {
-      this.dumpedObjectIds.add(d.nhId);
+      this.dumpedObjectIds?.add(d.nhId);
       // nexthop_compat_mode 0: the kernel names the object only; its gateways are the set's.
       const gws = d.gateways.length === 0 ? this.objects?.gatewaysOfObject(d.nhId) : undefined;
       if (gws) {

@@ -102,6 +102,11 @@ export class NexthopObjects {
     return this.adopting;
   }
 
+  /** Objects of ours from a previous run that no set has claimed (nor dropUnclaimed removed) yet. */
+  get hasUnclaimed(): boolean {
+    return this.adopted.size > 0;
+  }
+
   /** Gateways of the set whose object has kernel id `id` (canonical, sorted), if we know it. */
   gatewaysOfObject(id: number): readonly string[] | undefined {
     for (const s of this.sets.values()) if (s.state === 'ready' && s.id === id) return s.gateways;

@@ -100,36 +100,11 @@ export class PrefixTable {
 
   /** Insert or replace; returns the previous value or NONE. `value` must be 0..MAX_VALUE. */
   set(key: Uint32Array, len: number, value: number, aux = 0): number {
-    checkValue(value);
-    if ((this.used + 1) * 2 > this.capacity) this.grow();
-    const stride = this.stride;
-    const width = this.width;
-    const d = this.data;
-    const want = (len + 1) << 24;
-    let i = this.hash(key, len) & this.mask;
-    let firstFree = -1;
-    for (;;) {
-      const base = i * width;
-      const tag = d[base + stride]! >>> 24;
-      if (tag === EMPTY) break;
-      if (tag === DELETED) {
-        if (firstFree < 0) firstFree = i;
-      } else if (tag === len + 1 && this.keyEquals(base, key)) {
-        const prev = d[base + stride]! & MAX_VALUE;
-        d[base + stride] = (want | value) >>> 0;
-        d[base + stride + 1] = aux;
-        return prev;
-      }
-      i = (i + 1) & this.mask;
-    }
-    const slot = firstFree >= 0 ? firstFree : i;
-    if (firstFree < 0) this.used++;
-    const base = slot * width;
-    for (let w = 0; w < stride; w++) d[base + w] = key[w]!;
-    d[base + stride] = (want | value) >>> 0;
-    d[base + stride + 1] = aux;
-    this.live++;
-    return NONE;
+    const slot = this.findOrInsert(key, len, value, aux);
+    if (slot < 0) return NONE;
+    const prev = this.valueAt(slot);
+    this.setAt(slot, value, aux);
+    return prev;
   }
 
   /**

@@ -9,7 +9,8 @@
  *   b1  BIRD AS 65001  originates 10.130.0.0/24, 10.131.0.0/24, 2001:db8:130::/48
  *   b2  BIRD AS 65001  originates 10.131.0.0/24 (equal path: ECMP)
  */
-import { Lab, startBird, waitFor, type DaemonHandle, type Host, type KernelRoute } from '../harness';
+import { Lab, waitFor, type DaemonHandle, type Host, type KernelRoute } from '../harness';
+import { startBirdPeer } from './bird-peer';
 import { startTartan, type TartanNode, type TartanOptions } from '../tartan/tartan-node';
 
 // iproute2 prints the number, or the name when config/rt_protos.d/tartan.conf is installed.
@@ -29,17 +30,8 @@ describe('kernel FIB', () => {
   beforeAll(async () => {
     lab = await Lab.create('fib');
     [t, b1, b2] = [await lab.addHost('t'), await lab.addHost('b1'), await lab.addHost('b2')];
-    const birdCfg = (h: Host, originate: { prefix: string }[]): Parameters<typeof startBird>[1] => ({
-      asn: 65001,
-      routerId: h.addr('ipv4'),
-      peers: [
-        { address: t.addr('ipv4'), asn: 64512, holdTime: 9 },
-        { address: t.addr('ipv6'), asn: 64512, holdTime: 9 },
-      ],
-      originate,
-    });
-    bird1 = await startBird(b1, birdCfg(b1, [{ prefix: '10.130.0.0/24' }, { prefix: '10.131.0.0/24' }, { prefix: '2001:db8:130::/48' }]));
-    await startBird(b2, birdCfg(b2, [{ prefix: '10.131.0.0/24' }]));
+    bird1 = await startBirdPeer(t, b1, ['10.130.0.0/24', '10.131.0.0/24', '2001:db8:130::/48']);
+    await startBirdPeer(t, b2, ['10.131.0.0/24']);
     opts = {
       asn: 64512,
       peers: [

@@ -11,7 +11,8 @@
  *   b1  BIRD AS 65001  originates 10.140.0.0/24, 10.141.0.0/24, 2001:db8:140::/48
  *   b2  BIRD AS 65001  originates 10.141.0.0/24 (equal path: ECMP)
  */
-import { Lab, startBird, waitFor, type Host, type KernelRoute } from '../harness';
+import { Lab, waitFor, type Host, type KernelRoute } from '../harness';
+import { startBirdPeer } from './bird-peer';
 import { startTartan, type TartanNode, type TartanOptions } from '../tartan/tartan-node';
 
 const PROTOS = ['201', 'tartan-bgp'];
@@ -41,17 +42,8 @@ describe('kernel FIB through nexthop objects', () => {
   beforeAll(async () => {
     lab = await Lab.create('nhobj');
     [t, b1, b2] = [await lab.addHost('t'), await lab.addHost('b1'), await lab.addHost('b2')];
-    const birdCfg = (h: Host, originate: { prefix: string }[]): Parameters<typeof startBird>[1] => ({
-      asn: 65001,
-      routerId: h.addr('ipv4'),
-      peers: [
-        { address: t.addr('ipv4'), asn: 64512, holdTime: 9 },
-        { address: t.addr('ipv6'), asn: 64512, holdTime: 9 },
-      ],
-      originate,
-    });
-    await startBird(b1, birdCfg(b1, [{ prefix: '10.140.0.0/24' }, { prefix: '10.141.0.0/24' }, { prefix: '2001:db8:140::/48' }]));
-    await startBird(b2, birdCfg(b2, [{ prefix: '10.141.0.0/24' }]));
+    await startBirdPeer(t, b1, ['10.140.0.0/24', '10.141.0.0/24', '2001:db8:140::/48']);
+    await startBirdPeer(t, b2, ['10.141.0.0/24']);
     opts = {
       asn: 64512,
       peers: [
