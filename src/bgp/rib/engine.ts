@@ -22,6 +22,7 @@ import type { CompiledFilter } from '../policy/bgp-filter';
 import { AttrStore } from './attr-store';
 import { selectBest, type Candidate, type DecisionOptions, type SourceSummary } from './decision';
 import { NlriWriter } from './nlri-writer';
+import { NlriBatch } from './nlri-batch';
 import { cidrFromKey, keyFromCidr, readNlri, nlriSize } from './prefix-key';
 import { NONE, PrefixTable } from './prefix-table';
 import { PathIndex } from './path-index';
@@ -121,7 +122,7 @@ const REJECTED_BIT = 1;
 const FILTERED_BIT = 2;
 const AUX_SHIFT = 2;
 const MULTIPATH_BIT = 0x80000000;
-/** Where prefetch() leaves what it read, so the reads are not optimised away. */
+/** Where announce() leaves what its touch pass read, so the reads are not optimised away. */
 let touchSink = 0;
 
 export class RibEngine {
@@ -143,6 +144,9 @@ export class RibEngine {
   private addPathOut = new Set<Family>();
   /** Paths changed since the last export to ADD-PATH targets, with what was exported before. */
   private readonly pathChanges = new Map<Family, Map<string, PathChange>>();
+  /** announce()'s decoded prefixes and key scratch (reused: no allocation per UPDATE). */
+  private readonly batch = new NlriBatch();
+  private readonly batchKey = new Uint32Array(5);
 
   constructor(private readonly opts: EngineOptions) {
     this.sliceSize = opts.sliceSize ?? 20_000;
@@ -220,9 +224,28 @@ export class RibEngine {
     let count = 0;
     // Hold a reference across the loop so releasing a replaced route of the same set cannot free it.
     const attrId = this.attrs.intern(attrs, 1);
-    const key = new Uint32Array(table.stride);
-    this.prefetch(family, nlri, key, table, fam.loc);
-    this.forEachKey(family, nlri, key, (len) => {
+    const loc = fam.loc;
+    const b = this.batch;
+    b.load(nlri, fam.words, table.stride);
+    const n = b.count;
+    const key = this.batchKey;
+    // Pass 1: hash every key, for the Adj-RIB-In and (keyed without a path id) the Loc-RIB.
+    const sameKey = table.stride === loc.stride;
+    const hIn = b.hashes;
+    const hLoc = sameKey ? b.hashes : b.hashes2;
+    for (let i = 0; i < n; i++) {
+      b.keyAt(i, key);
+      hIn[i] = table.hashOf(key, b.lens[i]!);
+      if (!sameKey) hLoc[i] = loc.hashOf(key, b.lens[i]!);
+    }
+    // Pass 2: touch every home slot, so the cache misses overlap (see nlri-batch.ts).
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += table.touch(hIn[i]!) + loc.touch(hLoc[i]!);
+    touchSink = (touchSink + acc) | 0;
+    // Pass 3: the per-prefix work.
+    for (let i = 0; i < n; i++) {
+      b.keyAt(i, key);
+      const len = b.lens[i]!;
       let bits = verdict.accept ? 0 : REJECTED_BIT;
       if (!bits && filter) {
         const v = filter(family, key, len, subject);
@@ -233,20 +256,17 @@ export class RibEngine {
         const old = this.adjDelete(stale, key, len);
         if (old !== NONE) this.attrs.release(old);
       }
-      const prevSlot = table.findOrInsert(key, len, attrId, stamp | bits);
+      const prevSlot = table.findOrInsertHashed(key, len, hIn[i]!, attrId, stamp | bits);
       if (prevSlot >= 0) {
         if (table.auxAt(prevSlot) & REJECTED_BIT) rejected--;
         this.attrs.release(table.valueAt(prevSlot));
         table.setAt(prevSlot, attrId, stamp | bits);
       } else if (table.addPath) this.pathIndexes.get(table)!.add(key, len, key[table.addressWords]!);
-      if (bits) rejected++;
-      else if (this.decideFirst(family, fam, id, key, len, attrId)) {
-        count++;
-        return;
-      }
-      this.markDirty(fam, key, len);
       count++;
-    });
+      if (bits) rejected++;
+      else if (this.decideFirst(family, fam, id, key, len, attrId, hLoc[i]!)) continue;
+      this.markDirty(fam, key, len);
+    }
     this.attrs.retain(attrId, count);
     this.attrs.release(attrId);
     if (rejected !== 0) s.rejected.set(family, (s.rejected.get(family) ?? 0) + rejected);
@@ -653,24 +673,6 @@ export class RibEngine {
   }
 
   /**
-   * Touch the slots the prefixes of a packed NLRI batch will probe in
-   * `tables`, before the per-prefix work: their cache misses then overlap
-   * instead of stalling one prefix at a time (see PrefixTable.touch).
-   */
-  private prefetch(family: Family, nlri: NlriInput, key: Uint32Array, a: PrefixTable, b: PrefixTable): void {
-    if ('list' in nlri) return;
-    const words = FAMILY_WORDS[family];
-    const buf = nlri.packed;
-    let acc = 0;
-    for (let off = 0; off < buf.length; ) {
-      const len = readNlri(buf, off, words, nlri.addPath, key);
-      off += nlriSize(len, nlri.addPath);
-      acc += a.touch(key, len) + b.touch(key, len);
-    }
-    touchSink = (touchSink + acc) | 0;
-  }
-
-  /**
    * Queue a prefix for a decision. Not deduplicated: deciding a prefix twice
    * costs about what a dedupe lookup would, and gives the same result.
    */
@@ -900,11 +902,11 @@ export class RibEngine {
    * Adj-RIB-In entry just written need not be looked up again. Anything
    * else (the prefix has a best already) goes through the dirty queue.
    */
-  private decideFirst(family: Family, fam: FamilyState, id: number, key: Uint32Array, len: number, attrId: number): boolean {
+  private decideFirst(family: Family, fam: FamilyState, id: number, key: Uint32Array, len: number, attrId: number, locHash: number): boolean {
     const src = this.sources[id]!;
     if (this.opts.nextHopReachable && !src.info.summary.local && !this.resolves(attrId)) return false;
     // Inserted only when the prefix has no best yet; otherwise it goes through the queue.
-    if (fam.loc.findOrInsert(key, len, attrId, id) >= 0) return false;
+    if (fam.loc.findOrInsertHashed(key, len, locHash, attrId, id) >= 0) return false;
     this.attrs.retain(attrId);
     this.candCount = 1;
     this.candSource[0] = id;

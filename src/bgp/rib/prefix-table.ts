@@ -1,35 +1,52 @@
 /**
  * A compact hash table from prefix (+ optional ADD-PATH path id) to a 24-bit
- * value and a 32-bit aux word, stored in one typed array: no object, string
- * or boxed number per route.
+ * value and a 32-bit aux word, in typed arrays: no object, string or boxed
+ * number per route.
  *
  * Why: a million routes as JS objects in a Map cost ~100-200 bytes each and
- * a GC walk each. Here a slot is its key words, one tag word (prefix length
- * in the top byte, the value below it) and the aux word, side by side, so a
- * probe touches one cache line — at a million routes the table is far larger
- * than the CPU caches, and a lookup costs what its cache misses cost (the
- * earlier layout, one array per field, paid four misses per probe). At load
- * factor <= 1/2 a route costs 24 bytes (IPv4) or 48 (IPv6).
+ * a GC walk each. Here an entry is a record of its key words, one tag word
+ * (prefix length in the top byte, the value below it) and the aux word, side
+ * by side in one array, in the order entries were added (freed records are
+ * reused). A separate index — one 32-bit word per bucket, open addressing
+ * with linear probing and tombstones — maps the key's hash to its record:
+ * the record number and 8 more bits of the hash, so a probe reads another
+ * record only when those bits match (1 in 256 otherwise).
+ *
+ * Why records apart from the index (the layout BIRD's fib and Python's dict
+ * use): at a million routes the table is far bigger than the CPU caches,
+ * and the cost of a load is its random accesses. A new entry costs one
+ * random access, into the small index (4 bytes a bucket, not a whole
+ * slot), while its record is written where the last one was: a peer's
+ * table load appends records one after another. Records never move, so
+ * the index is rebuilt from them when it grows (reading them in order),
+ * and a record number ("slot" below) stays valid until that entry is
+ * deleted. IPv4: 12 bytes a record, 8 to 16 of index per entry.
  *
  * Keys are the prefix address as 32-bit big-endian words (1 for IPv4, 4 for
  * IPv6), the prefix length, and, in ADD-PATH tables, the path identifier as
- * one more word. Open addressing with linear probing and tombstones.
+ * one more word.
  *
- * Growth in place: tables of IN_PLACE_BYTES or more keep their slots in a
- * growable memory and double without leaving the old array behind (see
- * slot-memory.ts for why and how).
+ * Growth in place: arrays of IN_PLACE_BYTES or more live in a growable
+ * memory and grow without leaving the old array behind (see slot-memory.ts
+ * for why and how).
  */
-import { IN_PLACE_BYTES, SlotMemory, rehashInPlace } from './slot-memory';
+import { IN_PLACE_BYTES, SlotMemory } from './slot-memory';
 
 export { IN_PLACE_BYTES };
 
-/** Tag byte of a free slot / a deleted one; live slots hold prefix length + 1. */
+/** Tag byte of a free record / a deleted one; live records hold prefix length + 1. */
 const EMPTY = 0;
 const DELETED = 0xff;
-const MIN_CAPACITY = 16;
+/** Index words: 0 = empty bucket, TOMBSTONE = deleted, else hash bits << 24 | (record + 1). */
+const TOMBSTONE = 0xffffffff;
+const RECORD_MASK = 0xffffff;
+const MIN_BUCKETS = 16;
+const MIN_RECORDS = 8;
 
 /** Largest value a table stores (values share a word with the prefix length). */
 export const MAX_VALUE = 0xffffff;
+/** Most entries one table holds (record numbers + 1 share an index word with 8 hash bits). */
+export const MAX_ENTRIES = 0xfffffe;
 
 /** Value returned by get/set/delete when there was no entry. */
 export const NONE = -1;
@@ -40,7 +57,7 @@ export interface PrefixTableOptions {
   /** Keys carry a path identifier (RFC 7911). */
   addPath?: boolean;
   initialCapacity?: number;
-  /** Slot arrays from this many bytes on grow in place (default IN_PLACE_BYTES; Infinity: never). */
+  /** Arrays from this many bytes on grow in place (default IN_PLACE_BYTES; Infinity: never). */
   inPlaceFromBytes?: number;
 }
 
@@ -49,52 +66,63 @@ export class PrefixTable {
   readonly stride: number;
   readonly addressWords: 1 | 4;
   readonly addPath: boolean;
-  /** Words per slot: the key, the tag word, the aux word. */
+  /** Words per record: the key, the tag word, the aux word. */
   private readonly width: number;
-  private capacity: number;
+  private buckets: number;
   private mask: number;
-  private data: Uint32Array;
-  /** Where `data` lives once the table grows in place (data is then a view of its first bytes). */
-  private readonly memory: SlotMemory;
-  private used = 0; // live + tombstones
+  private index: Uint32Array;
+  private records: Uint32Array;
+  /** Records allocated so far (live, or deleted and on the free list). */
+  private top = 0;
+  /** First deleted record to reuse (its aux word links to the next), or -1. */
+  private freeHead = -1;
+  private readonly indexMemory: SlotMemory;
+  private readonly recordMemory: SlotMemory;
+  private used = 0; // index buckets live + tombstones
   private live = 0;
+  private readonly scratchKey: Uint32Array;
 
   constructor(opts: PrefixTableOptions) {
     this.addressWords = opts.addressWords;
     this.addPath = opts.addPath ?? false;
     this.stride = opts.addressWords + (this.addPath ? 1 : 0);
     this.width = this.stride + 2;
-    this.memory = new SlotMemory(opts.inPlaceFromBytes ?? IN_PLACE_BYTES);
-    let cap = MIN_CAPACITY;
-    while (cap < (opts.initialCapacity ?? 0) * 2) cap *= 2;
-    this.capacity = cap;
-    this.mask = cap - 1;
-    this.data = new Uint32Array(cap * this.width);
+    this.scratchKey = new Uint32Array(this.stride);
+    const from = opts.inPlaceFromBytes ?? IN_PLACE_BYTES;
+    this.indexMemory = new SlotMemory(from);
+    this.recordMemory = new SlotMemory(from);
+    const want = opts.initialCapacity ?? 0;
+    let buckets = MIN_BUCKETS;
+    while (buckets < want * 2) buckets *= 2;
+    this.buckets = buckets;
+    this.mask = buckets - 1;
+    this.index = new Uint32Array(buckets);
+    this.records = new Uint32Array(Math.max(MIN_RECORDS, want) * this.width);
   }
 
   get size(): number {
     return this.live;
   }
 
-  /** Bytes held by the array, for memory accounting. */
+  /** Bytes held by the arrays, for memory accounting. */
   get byteLength(): number {
-    return this.data.byteLength;
+    return this.index.byteLength + this.records.byteLength;
   }
 
-  /** The slots live in a growable memory: growth and tombstone clean-up leave no old array behind. */
+  /** The arrays live in growable memory: growth and tombstone clean-up leave no old array behind. */
   get growsInPlace(): boolean {
-    return this.memory.inUse;
+    return this.indexMemory.inUse && this.recordMemory.inUse;
   }
 
   /** Value for key (`key[0..stride)`), or NONE. */
   get(key: Uint32Array, len: number): number {
-    const slot = this.find(key, len);
+    const slot = this.findSlot(key, len);
     return slot < 0 ? NONE : this.valueAt(slot);
   }
 
   /** The second value stored with the entry (a timestamp, a source id: the caller decides), or NONE. */
   aux(key: Uint32Array, len: number): number {
-    const slot = this.find(key, len);
+    const slot = this.findSlot(key, len);
     return slot < 0 ? NONE : this.auxAt(slot);
   }
 
@@ -113,121 +141,126 @@ export class PrefixTable {
    * where findSlot() then set() take two — the import path's common case.
    */
   findOrInsert(key: Uint32Array, len: number, value: number, aux: number): number {
+    return this.findOrInsertHashed(key, len, this.hashOf(key, len), value, aux);
+  }
+
+  /** findOrInsert() with the key's hash already computed (hashOf). */
+  findOrInsertHashed(key: Uint32Array, len: number, h: number, value: number, aux: number): number {
     checkValue(value);
-    if ((this.used + 1) * 2 > this.capacity) this.grow();
-    const stride = this.stride;
-    const width = this.width;
-    const d = this.data;
-    let i = this.hash(key, len) & this.mask;
+    if ((this.used + 1) * 2 > this.buckets) this.growIndex();
+    const idx = this.index;
+    const hi = h >>> 24;
+    let i = h & this.mask;
     let firstFree = -1;
     for (;;) {
-      const base = i * width;
-      const tag = d[base + stride]! >>> 24;
-      if (tag === EMPTY) break;
-      if (tag === DELETED) {
+      const b = idx[i]!;
+      if (b === 0) break;
+      if (b === TOMBSTONE) {
         if (firstFree < 0) firstFree = i;
-      } else if (tag === len + 1 && this.keyEquals(base, key)) return i;
+      } else if (b >>> 24 === hi) {
+        const slot = (b & RECORD_MASK) - 1;
+        if (this.isKey(slot, key, len)) return slot;
+      }
       i = (i + 1) & this.mask;
     }
-    const slot = firstFree >= 0 ? firstFree : i;
-    if (firstFree < 0) this.used++;
-    const base = slot * width;
+    const slot = this.allocRecord();
+    const d = this.records;
+    const base = slot * this.width;
+    const stride = this.stride;
     for (let w = 0; w < stride; w++) d[base + w] = key[w]!;
     d[base + stride] = (((len + 1) << 24) | value) >>> 0;
     d[base + stride + 1] = aux;
+    if (firstFree >= 0) i = firstFree;
+    else this.used++;
+    idx[i] = ((hi << 24) | (slot + 1)) >>> 0;
     this.live++;
     return ~slot;
   }
 
   /**
-   * Read the word where a probe for key starts, and nothing else. Why: a
-   * table of a million routes is far bigger than the CPU caches, and a
-   * lookup stalls on its cache miss; touching the home slots of a whole
-   * batch first lets the CPU fetch those lines in parallel, so the lookups
-   * that follow find them cached. Returns the word so the read is not
-   * optimised away.
+   * Read the index word where a probe for the key of hash `h` starts, and
+   * nothing else. Why: a table of a million routes is far bigger than the
+   * CPU caches, and a lookup stalls on its cache miss; touching the home
+   * buckets of a whole batch first lets the CPU fetch those lines in
+   * parallel, so the lookups that follow find them cached (see
+   * nlri-batch.ts). Returns the word so the read is not optimised away.
    */
-  touch(key: Uint32Array, len: number): number {
-    return this.data[(this.hash(key, len) & this.mask) * this.width + this.stride]!;
+  touch(h: number): number {
+    return this.index[h & this.mask]!;
   }
 
   /** Slot of the entry for key, or -1: with valueAt/auxAt/setAt, one probe serves several reads. */
   findSlot(key: Uint32Array, len: number): number {
-    return this.find(key, len);
+    const i = this.findBucket(key, len);
+    return i < 0 ? -1 : (this.index[i]! & RECORD_MASK) - 1;
   }
 
   valueAt(slot: number): number {
-    return this.data[slot * this.width + this.stride]! & MAX_VALUE;
+    return this.records[slot * this.width + this.stride]! & MAX_VALUE;
   }
 
   auxAt(slot: number): number {
-    return this.data[slot * this.width + this.stride + 1]!;
+    return this.records[slot * this.width + this.stride + 1]!;
   }
 
-  /** Overwrite the entry in `slot` (from findSlot, with no insert or delete since). */
+  /** Overwrite the entry in `slot` (from findSlot or findOrInsert; the entry not deleted since). */
   setAt(slot: number, value: number, aux: number): void {
     checkValue(value);
     const at = slot * this.width + this.stride;
-    this.data[at] = ((this.data[at]! & 0xff000000) | value) >>> 0;
-    this.data[at + 1] = aux;
+    this.records[at] = ((this.records[at]! & 0xff000000) | value) >>> 0;
+    this.records[at + 1] = aux;
   }
 
   /** Remove the entry in `slot` (from findSlot). */
   deleteAt(slot: number): void {
-    const at = slot * this.width + this.stride;
-    this.data[at] = ((DELETED << 24) | (this.data[at]! & MAX_VALUE)) >>> 0;
-    this.live--;
+    const base = slot * this.width;
+    const key = this.scratchKey;
+    for (let w = 0; w < this.stride; w++) key[w] = this.records[base + w]!;
+    // The index word naming this record: probe for its own key.
+    this.removeAt(this.findBucket(key, (this.records[base + this.stride]! >>> 24) - 1), slot);
   }
 
   /** Remove; returns the removed value or NONE. */
   delete(key: Uint32Array, len: number): number {
-    const slot = this.find(key, len);
-    if (slot < 0) return NONE;
+    const i = this.findBucket(key, len);
+    if (i < 0) return NONE;
+    const slot = (this.index[i]! & RECORD_MASK) - 1;
     const value = this.valueAt(slot);
-    this.deleteAt(slot);
+    this.removeAt(i, slot);
     return value;
   }
 
-  /** Visit every entry. `key` is a view reused between calls: copy it to keep it. */
+  /**
+   * Visit every entry, in the order of their records (the order they were
+   * added, but for reused ones). `key` is a view reused between calls: copy
+   * it to keep it. Entries added during the walk may or may not be visited.
+   */
   forEach(cb: (key: Uint32Array, len: number, value: number, aux: number) => void): void {
     const key = new Uint32Array(this.stride);
     const { stride, width } = this;
-    for (let i = 0; i < this.capacity; i++) {
-      const base = i * width;
-      const tagWord = this.data[base + stride]!;
+    const top = this.top;
+    for (let r = 0; r < top; r++) {
+      const base = r * width;
+      const d = this.records;
+      const tagWord = d[base + stride]!;
       const tag = tagWord >>> 24;
       if (tag === EMPTY || tag === DELETED) continue;
-      for (let w = 0; w < stride; w++) key[w] = this.data[base + w]!;
-      cb(key, tag - 1, tagWord & MAX_VALUE, this.data[base + stride + 1]!);
+      for (let w = 0; w < stride; w++) key[w] = d[base + w]!;
+      cb(key, tag - 1, tagWord & MAX_VALUE, d[base + stride + 1]!);
     }
   }
 
   clear(): void {
-    this.data.fill(0);
+    this.index.fill(0);
+    this.records.fill(0, 0, this.top * this.width);
+    this.top = 0;
+    this.freeHead = -1;
     this.used = 0;
     this.live = 0;
   }
 
-  private find(key: Uint32Array, len: number): number {
-    const { stride, width } = this;
-    const d = this.data;
-    let i = this.hash(key, len) & this.mask;
-    for (;;) {
-      const base = i * width;
-      const tag = d[base + stride]! >>> 24;
-      if (tag === EMPTY) return -1;
-      if (tag === len + 1 && this.keyEquals(base, key)) return i;
-      i = (i + 1) & this.mask;
-    }
-  }
-
-  private keyEquals(base: number, key: Uint32Array): boolean {
-    for (let w = 0; w < this.stride; w++) if (this.data[base + w] !== key[w]) return false;
-    return true;
-  }
-
-  /** Multiplicative mixing of the key words and length (murmur3 finaliser). */
-  private hash(key: Uint32Array, len: number): number {
+  /** The table's hash of a key (its first `stride` words) and length: multiplicative mixing (murmur3 finaliser). */
+  hashOf(key: Uint32Array, len: number): number {
     let h = Math.imul(len + 1, 0x9e3779b1);
     for (let w = 0; w < this.stride; w++) {
       h ^= key[w]!;
@@ -238,60 +271,99 @@ export class PrefixTable {
     return h >>> 0;
   }
 
-  /** Make room for `n` entries in all, rebuilding once now instead of doubling repeatedly later. */
+  /** Make room for `n` entries in all, growing once now instead of doubling repeatedly later. */
   reserve(n: number): void {
-    let cap = this.capacity;
-    while (n * 2 > cap) cap *= 2;
-    if (cap !== this.capacity) this.rebuild(cap);
+    if (n > MAX_ENTRIES) throw new RangeError(`PrefixTable holds at most ${MAX_ENTRIES} entries`);
+    if (n * this.width > this.records.length) this.resizeRecords(n);
+    let buckets = this.buckets;
+    while (n * 2 > buckets) buckets *= 2;
+    if (buckets !== this.buckets) this.rebuildIndex(buckets);
   }
 
-  private grow(): void {
-    // Double only when live entries need it; otherwise rebuild in place to drop tombstones.
-    this.rebuild(this.live * 2 + 2 > this.capacity / 2 ? this.capacity * 2 : this.capacity);
+  private findBucket(key: Uint32Array, len: number): number {
+    const h = this.hashOf(key, len);
+    const idx = this.index;
+    const hi = h >>> 24;
+    let i = h & this.mask;
+    for (;;) {
+      const b = idx[i]!;
+      if (b === 0) return -1;
+      if (b !== TOMBSTONE && b >>> 24 === hi && this.isKey((b & RECORD_MASK) - 1, key, len)) return i;
+      i = (i + 1) & this.mask;
+    }
   }
 
-  /**
-   * Move every live entry into a table of `cap` slots: in place when the
-   * table is (or now becomes) big enough for a growable memory, else into a
-   * new array.
-   */
-  private rebuild(cap: number): void {
-    const inPlace = this.memory.resize(this.data, cap * this.width);
+  private isKey(slot: number, key: Uint32Array, len: number): boolean {
+    const d = this.records;
+    const base = slot * this.width;
+    if (d[base + this.stride]! >>> 24 !== len + 1) return false;
+    for (let w = 0; w < this.stride; w++) if (d[base + w] !== key[w]) return false;
+    return true;
+  }
+
+  /** Drop index word `i` and its record `slot`; the record joins the free list. */
+  private removeAt(i: number, slot: number): void {
+    this.index[i] = TOMBSTONE;
+    const at = slot * this.width + this.stride;
+    this.records[at] = (DELETED << 24) >>> 0;
+    this.records[at + 1] = this.freeHead;
+    this.freeHead = slot;
+    this.live--;
+  }
+
+  private allocRecord(): number {
+    if (this.freeHead >= 0) {
+      const slot = this.freeHead;
+      this.freeHead = this.records[slot * this.width + this.stride + 1]! | 0;
+      return slot;
+    }
+    if (this.top >= MAX_ENTRIES) throw new RangeError(`PrefixTable holds at most ${MAX_ENTRIES} entries`);
+    if ((this.top + 1) * this.width > this.records.length) this.resizeRecords(Math.min(MAX_ENTRIES, (this.records.length / this.width) * 2));
+    return this.top++;
+  }
+
+  /** Room for `n` records; records keep their numbers (they are copied or grown in place). */
+  private resizeRecords(n: number): void {
+    const words = n * this.width;
+    const inPlace = this.recordMemory.resize(this.records, words);
     if (inPlace) {
-      this.data = inPlace;
-      rehashInPlace(inPlace, this.capacity, cap, this.width, this.stride, this.stride, (key, len) => this.hash(key, len));
-      this.capacity = cap;
-      this.mask = cap - 1;
-      this.used = this.live;
+      this.records = inPlace;
       return;
     }
-    this.rebuildInto(cap);
+    const d = new Uint32Array(words);
+    d.set(this.records.subarray(0, this.top * this.width));
+    this.records = d;
+  }
+
+  private growIndex(): void {
+    // Double only when live entries need it; otherwise rebuild at the same size to drop tombstones.
+    this.rebuildIndex(this.live * 2 + 2 > this.buckets / 2 ? this.buckets * 2 : this.buckets);
   }
 
   /**
-   * Move every live entry into a new array of `cap` slots. The keys are known
-   * distinct and the new table has no tombstones, so each entry goes to the
-   * first empty slot of its probe sequence, copied word by word.
+   * An index of `buckets` buckets for the live records, built by reading
+   * the records in order (sequential) and writing each one's bucket: in the
+   * same memory when it grows in place, else in a new array.
    */
-  private rebuildInto(cap: number): void {
-    const old = this.data;
-    const oldCapacity = this.capacity;
+  private rebuildIndex(buckets: number): void {
+    const idx = this.indexMemory.resize(this.index, buckets) ?? new Uint32Array(buckets);
+    idx.fill(0);
+    const mask = buckets - 1;
     const { stride, width } = this;
-    const mask = cap - 1;
-    const d = new Uint32Array(cap * width);
+    const d = this.records;
     const key = new Uint32Array(stride);
-    for (let i = 0; i < oldCapacity; i++) {
-      const base = i * width;
-      const tag = old[base + stride]! >>> 24;
+    for (let r = 0; r < this.top; r++) {
+      const base = r * width;
+      const tag = d[base + stride]! >>> 24;
       if (tag === EMPTY || tag === DELETED) continue;
-      for (let w = 0; w < stride; w++) key[w] = old[base + w]!;
-      let j = this.hash(key, tag - 1) & mask;
-      while (d[j * width + stride]! >>> 24 !== EMPTY) j = (j + 1) & mask;
-      const to = j * width;
-      for (let w = 0; w < width; w++) d[to + w] = old[base + w]!;
+      for (let w = 0; w < stride; w++) key[w] = d[base + w]!;
+      const h = this.hashOf(key, tag - 1);
+      let i = h & mask;
+      while (idx[i] !== 0) i = (i + 1) & mask;
+      idx[i] = (((h >>> 24) << 24) | (r + 1)) >>> 0;
     }
-    this.data = d;
-    this.capacity = cap;
+    this.index = idx;
+    this.buckets = buckets;
     this.mask = mask;
     this.used = this.live;
   }

@@ -48,7 +48,7 @@ describe('PrefixTable', () => {
     key[1] = 0;
     expect(t.get(key, 32)).toBe(2468);
     expect(t.get(key, 31)).toBe(NONE);
-    // About 26 bytes per route at load <= 1/2 for IPv4 with path ids (4+4 key, 1 len, 4 value, 4 stamp, x2).
+    // IPv4 with path ids: a 16-byte record (4+4 key, 1 len, 3 value, 4 stamp) and 8-16 bytes of index, plus room to grow.
     expect(t.byteLength / t.size).toBeLessThan(60);
   });
 
@@ -106,9 +106,10 @@ describe('PrefixTable', () => {
       t.set(key, 24, i & 0xffff, i);
       if (sizes.at(-1)?.[0] !== t.byteLength) sizes.push([t.byteLength, t.growsInPlace]);
     }
-    // Small tables stay plain arrays; from IN_PLACE_BYTES on, growth is in place.
+    // Small tables stay plain arrays; once both arrays reach IN_PLACE_BYTES, growth is in place.
     expect(sizes.length).toBeGreaterThan(5);
-    for (const [bytes, inPlace] of sizes) expect(inPlace).toBe(bytes >= IN_PLACE_BYTES);
+    for (const [bytes, inPlace] of sizes) if (bytes < IN_PLACE_BYTES) expect(inPlace).toBe(false);
+    expect(sizes.at(-1)![1]).toBe(true);
     // Delete three quarters, then add new prefixes: the tombstones fill the table up, and it is rebuilt at the same size.
     let deleted = 0;
     for (let i = 0; i < n; i++) {
@@ -164,16 +165,42 @@ describe('PrefixTable', () => {
     expect(t.size).toBe(2);
   });
 
-  it('touch() reads the slot where a probe for the key starts, and changes nothing', () => {
+  it('touch() reads the index word where a probe for the key starts, and changes nothing', () => {
     const t = new PrefixTable({ addressWords: 1 });
     const key = new Uint32Array([0x0a000001]);
-    expect(t.touch(key, 32)).toBe(0); // an empty slot
+    const h = t.hashOf(key, 32);
+    expect(t.touch(h)).toBe(0); // an empty bucket
     t.set(key, 32, 1234, 9);
-    // Alone in the table, the entry sits in its home slot: its tag word is (length + 1) << 24 | value.
-    expect(t.touch(key, 32)).toBe(((33 << 24) | 1234) >>> 0);
+    // Alone in the table, the entry's bucket is its home: the hash's top byte, then record 0 (+1).
+    expect(t.touch(h)).toBe((((h >>> 24) << 24) | 1) >>> 0);
     expect(t.size).toBe(1);
     expect(t.get(key, 32)).toBe(1234);
     expect(t.aux(key, 32)).toBe(9);
+  });
+
+  it('keeps a slot (record) number for an entry through growth, reuses freed records, and visits entries in the order added', () => {
+    const t = new PrefixTable({ addressWords: 1 });
+    const key = new Uint32Array(1);
+    const slots: number[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      key[0] = 0x0a000000 + i;
+      slots.push(~t.findOrInsert(key, 32, i & 0xffff, i));
+    }
+    expect(slots.slice(0, 3)).toEqual([0, 1, 2]);
+    const moved = slots.filter((slot, i) => t.auxAt(slot) !== i || t.valueAt(slot) !== (i & 0xffff));
+    expect(moved).toEqual([]);
+    const order: number[] = [];
+    t.forEach((_k, _len, _v, aux) => order.push(aux));
+    expect(order).toEqual(slots.map((_s, i) => i));
+    // deleteAt() removes the entry the slot names; its record is the next one handed out.
+    key[0] = 0x0a000000 + 777;
+    const slot = t.findSlot(key, 32);
+    expect(slot).toBe(slots[777]);
+    t.deleteAt(slot);
+    expect([t.get(key, 32), t.size]).toEqual([NONE, 49_999]);
+    key[0] = 0x0b000000;
+    expect(t.findOrInsert(key, 8, 1, 2)).toBe(~slots[777]!);
+    expect(t.get(key, 8)).toBe(1);
   });
 
   it('findOrInsert() inserts once (~slot), then finds the entry unchanged (slot), also over a tombstone', () => {
