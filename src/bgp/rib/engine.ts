@@ -142,6 +142,8 @@ export class RibEngine {
   private readonly pathIndexes = new WeakMap<PrefixTable, PathIndex>();
   /** Families some established target receives with ADD-PATH (RFC 7911 send). */
   private addPathOut = new Set<Family>();
+  /** Per family, the targets that get the best path (family negotiated, no ADD-PATH): exportChange's loop. */
+  private bestPathTargets = new Map<Family, number[]>();
   /** Paths changed since the last export to ADD-PATH targets, with what was exported before. */
   private readonly pathChanges = new Map<Family, Map<string, PathChange>>();
   /** announce()'s decoded prefixes and key scratch (reused: no allocation per UPDATE). */
@@ -203,6 +205,15 @@ export class RibEngine {
     s.pendingWithdraw.clear();
     s.advertisedCount.clear();
     this.addPathOut = new Set(this.sources.flatMap((x) => (x?.target ? x.target.families.filter((f) => x.target!.codec.addPath.has(f)) : [])));
+    this.bestPathTargets = new Map();
+    this.sources.forEach((x, t) => {
+      for (const f of x?.target?.families ?? []) {
+        if (x!.target!.codec.addPath.has(f)) continue;
+        const list = this.bestPathTargets.get(f) ?? [];
+        list.push(t);
+        this.bestPathTargets.set(f, list);
+      }
+    });
     if (!target) return Promise.resolve();
     return this.dumpTo(id);
   }
@@ -980,11 +991,12 @@ export class RibEngine {
   }
 
   private exportChange(family: Family, key: Uint32Array, len: number, prevAttr: number, prevSource: number, newAttr: number, newSource: number): void {
-    for (let t = 0; t < this.sources.length; t++) {
-      const s = this.sources[t];
-      if (!s?.target || !s.target.families.includes(family)) continue;
-      // ADD-PATH targets get every path, per path (exportPathChanges), not the best.
-      if (s.target.codec.addPath.has(family)) continue;
+    // ADD-PATH targets get every path, per path (exportPathChanges), not the best.
+    const targets = this.bestPathTargets.get(family);
+    if (targets === undefined) return;
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[k]!;
+      const s = this.sources[t]!;
       const now = newAttr >= 0 && newSource !== t ? this.exportFor(newAttr, newSource, t, family, key, len) : undefined;
       if (now?.send) {
         this.queueAnnounce(s, family, now, key, len);

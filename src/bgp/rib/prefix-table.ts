@@ -342,22 +342,19 @@ export class PrefixTable {
 
   /**
    * An index of `buckets` buckets for the live records, built by reading
-   * the records in order (sequential) and writing each one's bucket: in the
-   * same memory when it grows in place, else in a new array.
+   * the records in order: in the same memory when it grows in place, else
+   * in a new array.
    */
   private rebuildIndex(buckets: number): void {
-    const idx = this.indexMemory.resize(this.index, buckets) ?? new Uint32Array(buckets);
-    idx.fill(0);
+    const old = this.index;
+    const inPlace = this.indexMemory.resize(old, buckets);
+    // A grown memory is zero past the old index: only that part needs clearing.
+    if (inPlace) inPlace.fill(0, 0, Math.min(buckets, old.length));
+    const idx = inPlace ?? new Uint32Array(buckets);
     const mask = buckets - 1;
-    const { stride, width } = this;
-    const d = this.records;
-    const key = new Uint32Array(stride);
     for (let r = 0; r < this.top; r++) {
-      const base = r * width;
-      const tag = d[base + stride]! >>> 24;
-      if (tag === EMPTY || tag === DELETED) continue;
-      for (let w = 0; w < stride; w++) key[w] = d[base + w]!;
-      const h = this.hashOf(key, tag - 1);
+      const h = this.recordHash(r);
+      if (h < 0) continue;
       let i = h & mask;
       while (idx[i] !== 0) i = (i + 1) & mask;
       idx[i] = (((h >>> 24) << 24) | (r + 1)) >>> 0;
@@ -366,6 +363,17 @@ export class PrefixTable {
     this.buckets = buckets;
     this.mask = mask;
     this.used = this.live;
+  }
+
+  /** The hash of record `r`'s key, or -1 if the record is free. */
+  private recordHash(r: number): number {
+    const d = this.records;
+    const base = r * this.width;
+    const tag = d[base + this.stride]! >>> 24;
+    if (tag === EMPTY || tag === DELETED) return -1;
+    const key = this.scratchKey;
+    for (let w = 0; w < this.stride; w++) key[w] = d[base + w]!;
+    return this.hashOf(key, tag - 1);
   }
 }
 

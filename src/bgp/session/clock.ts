@@ -11,6 +11,8 @@ export type TimerHandle = object;
 export interface Clock {
   /** Milliseconds since the Unix epoch (wall time: peers report "since" from it). */
   now(): number;
+  /** Milliseconds from an arbitrary start that never jumps (for deadlines: wall time may be stepped). */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
@@ -18,6 +20,7 @@ export interface Clock {
 /** The process clock. Timers are not unref'd: a running session should keep the daemon alive. */
 export const realClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

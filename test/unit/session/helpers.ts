@@ -36,6 +36,10 @@ export class FakeClock implements Clock {
     return this.t;
   }
 
+  monotonic(): number {
+    return this.t;
+  }
+
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer = { id: ++this.seq, at: this.t + Math.max(0, ms), fn };
     this.timers.push(timer);
