@@ -8,8 +8,10 @@
  *   dirty queue ── (batched, event-loop friendly) ── decision ── Loc-RIB
  *        Loc-RIB change ── FIB sink (kernel)  and  ── export rules ── per-peer UPDATEs
  *
- * Storage is PrefixTable (typed arrays) keyed by prefix words; attribute sets
- * are interned (AttrStore) and referenced by id. Adj-RIB-Out is not stored
+ * Storage is typed arrays keyed by prefix words: per family one NetTable
+ * numbering its prefixes and holding the Loc-RIB (LocRib), Adj-RIB-Ins as
+ * arrays by net id (AdjRibIn; with ADD-PATH a PrefixTable of their own
+ * keyed by prefix and path id); attribute sets are interned (AttrStore) and referenced by id. Adj-RIB-Out is not stored
  * (as in BIRD and GoBGP): what a peer was sent is recomputed from the
  * previous best when the best changes, and shown on demand.
  */
@@ -25,6 +27,9 @@ import { NlriWriter } from './nlri-writer';
 import { NlriBatch } from './nlri-batch';
 import { cidrFromKey, keyFromCidr, readNlri, nlriSize } from './prefix-key';
 import { NONE, PrefixTable } from './prefix-table';
+import type { RibTable } from './rib-table';
+import { LocRib, NetTable } from './net-table';
+import { AdjRibIn } from './adj-rib-in';
 import { PathIndex } from './path-index';
 import type { RouteAttributes } from './route-attributes';
 import { attributeKey } from './route-attributes';
@@ -85,7 +90,7 @@ export interface EngineOptions {
 
 interface Source {
   info: SourceInfo;
-  adjIn: Map<Family, PrefixTable>;
+  adjIn: Map<Family, RibTable>;
   rejected: Map<Family, number>;
   target: TargetInfo | undefined;
   /** Routes queued for this target, by exported attribute set. */
@@ -100,7 +105,7 @@ interface Source {
    * (RFC 4724 §4.2): still candidates, replaced as the new session resends
    * them, and the rest purged at End-of-RIB or when the restart time runs out.
    */
-  stale: Map<Family, PrefixTable>;
+  stale: Map<Family, RibTable>;
   /** Prefixes this source withdrew, and withdrawals sent to it as a target (counters, for metrics). */
   withdrawals: { received: number; sent: number };
   /** ADD-PATH: path ids this source sent, numbered in the order first seen (for our own path ids). */
@@ -111,7 +116,9 @@ interface Source {
 
 interface FamilyState {
   words: 1 | 4;
-  loc: PrefixTable;
+  /** Every prefix of the family, numbered (the Loc-RIB and the Adj-RIB-Ins without ADD-PATH index by it). */
+  nets: NetTable;
+  loc: LocRib;
   dirtyKeys: Uint32Array;
   dirtyLens: Uint8Array;
   dirtyCount: number;
@@ -139,7 +146,7 @@ export class RibEngine {
   private idleWaiters: (() => void)[] = [];
   private decidedWaiters: (() => void)[] = [];
   /** The path index of every ADD-PATH Adj-RIB-In (fresh or stale) table. */
-  private readonly pathIndexes = new WeakMap<PrefixTable, PathIndex>();
+  private readonly pathIndexes = new WeakMap<RibTable, PathIndex>();
   /** Families some established target receives with ADD-PATH (RFC 7911 send). */
   private addPathOut = new Set<Family>();
   /** Per family, the targets that get the best path (family negotiated, no ADD-PATH): exportChange's loop. */
@@ -155,9 +162,11 @@ export class RibEngine {
     this.outputHighWater = opts.outputHighWaterBytes ?? 32 * 1024 * 1024;
     for (const f of ['ipv4-unicast', 'ipv6-unicast'] as Family[]) {
       const words = FAMILY_WORDS[f];
+      const nets = new NetTable(words);
       this.families.set(f, {
         words,
-        loc: new PrefixTable({ addressWords: words }),
+        nets,
+        loc: new LocRib(nets),
         dirtyKeys: new Uint32Array(1024 * words),
         dirtyLens: new Uint8Array(1024),
         dirtyCount: 0,
@@ -240,18 +249,21 @@ export class RibEngine {
     b.load(nlri, fam.words, table.stride);
     const n = b.count;
     const key = this.batchKey;
-    // Pass 1: hash every key, for the Adj-RIB-In and (keyed without a path id) the Loc-RIB.
-    const sameKey = table.stride === loc.stride;
+    // An Adj-RIB-In without ADD-PATH indexes the family's nets, as the Loc-RIB does: one lookup
+    // serves both, and its slot is the net id the Loc-RIB takes.
+    const sharesNets = table instanceof AdjRibIn;
+    // Pass 1: hash every key, for the Adj-RIB-In and (an ADD-PATH one keys on the path id too) the Loc-RIB.
     const hIn = b.hashes;
-    const hLoc = sameKey ? b.hashes : b.hashes2;
+    const hLoc = sharesNets ? b.hashes : b.hashes2;
     for (let i = 0; i < n; i++) {
       b.keyAt(i, key);
       hIn[i] = table.hashOf(key, b.lens[i]!);
-      if (!sameKey) hLoc[i] = loc.hashOf(key, b.lens[i]!);
+      if (!sharesNets) hLoc[i] = loc.hashOf(key, b.lens[i]!);
     }
     // Pass 2: touch every home slot, so the cache misses overlap (see nlri-batch.ts).
     let acc = 0;
-    for (let i = 0; i < n; i++) acc += table.touch(hIn[i]!) + loc.touch(hLoc[i]!);
+    if (sharesNets) for (let i = 0; i < n; i++) acc += table.touch(hIn[i]!);
+    else for (let i = 0; i < n; i++) acc += table.touch(hIn[i]!) + loc.touch(hLoc[i]!);
     touchSink = (touchSink + acc) | 0;
     // Pass 3: the per-prefix work.
     for (let i = 0; i < n; i++) {
@@ -275,7 +287,7 @@ export class RibEngine {
       } else if (table.addPath) this.pathIndexes.get(table)!.add(key, len, key[table.addressWords]!);
       count++;
       if (bits) rejected++;
-      else if (this.decideFirst(family, fam, id, key, len, attrId, hLoc[i]!)) continue;
+      else if (this.decideFirst(family, fam, id, key, len, attrId, hLoc[i]!, sharesNets ? (prevSlot >= 0 ? prevSlot : ~prevSlot) : -1)) continue;
       this.markDirty(fam, key, len);
     }
     this.attrs.retain(attrId, count);
@@ -341,6 +353,8 @@ export class RibEngine {
         this.adjInsert(stale, key, len, attrId, aux);
         kept++;
       });
+      // Its routes moved (their attribute references with them): only the table's own hold on the nets goes.
+      table.clear();
       if (stale.size > 0) s.stale.set(family, stale);
     }
     s.adjIn = new Map();
@@ -364,6 +378,7 @@ export class RibEngine {
         this.markDirty(fam, key, len);
         n++;
       });
+      table.clear();
       s.stale.delete(f);
     }
     if (n > 0) this.schedule();
@@ -516,7 +531,7 @@ export class RibEngine {
     return [...fresh, ...stale];
   }
 
-  private receivedFrom(id: number, table: PrefixTable | undefined, family: Family, prefix?: string): ReturnType<RibEngine['received']> {
+  private receivedFrom(id: number, table: RibTable | undefined, family: Family, prefix?: string): ReturnType<RibEngine['received']> {
     if (!table) return [];
     const fam = this.families.get(family)!;
     const out: ReturnType<RibEngine['received']> = [];
@@ -631,7 +646,7 @@ export class RibEngine {
    * negotiated otherwise than the last starts a table of the new kind; stale
    * routes kept in the old kind are withdrawn, as they could not be matched.
    */
-  private adjIn(id: number, family: Family, addPath: boolean): PrefixTable {
+  private adjIn(id: number, family: Family, addPath: boolean): RibTable {
     const s = this.source(id);
     let t = s.adjIn.get(family);
     if (t && t.addPath !== addPath) {
@@ -646,20 +661,22 @@ export class RibEngine {
     return t;
   }
 
-  private newAdjTable(family: Family, addPath: boolean): PrefixTable {
+  /** An ADD-PATH table is keyed by prefix and path id, a table of its own; others index the family's nets. */
+  private newAdjTable(family: Family, addPath: boolean): RibTable {
+    if (!addPath) return new AdjRibIn(this.families.get(family)!.nets);
     const t = new PrefixTable({ addressWords: FAMILY_WORDS[family], addPath });
-    if (addPath) this.pathIndexes.set(t, new PathIndex(FAMILY_WORDS[family]));
+    this.pathIndexes.set(t, new PathIndex(FAMILY_WORDS[family]));
     return t;
   }
 
   /** Insert a new entry into an Adj-RIB-In table, keeping its path index. */
-  private adjInsert(table: PrefixTable, key: Uint32Array, len: number, value: number, aux: number): void {
+  private adjInsert(table: RibTable, key: Uint32Array, len: number, value: number, aux: number): void {
     table.set(key, len, value, aux);
     if (table.addPath) this.pathIndexes.get(table)!.add(key, len, key[table.addressWords]!);
   }
 
   /** Remove an entry from an Adj-RIB-In table, keeping its path index; returns the value or NONE. */
-  private adjDelete(table: PrefixTable, key: Uint32Array, len: number): number {
+  private adjDelete(table: RibTable, key: Uint32Array, len: number): number {
     const prev = table.delete(key, len);
     if (prev !== NONE && table.addPath) this.pathIndexes.get(table)!.remove(key, len, key[table.addressWords]!);
     return prev;
@@ -841,7 +858,7 @@ export class RibEngine {
     return n;
   }
 
-  private gatherFrom(id: number, table: PrefixTable, key: Uint32Array, len: number): void {
+  private gatherFrom(id: number, table: RibTable, key: Uint32Array, len: number): void {
     if (!table.addPath) {
       const slot = table.findSlot(key, len);
       if (slot >= 0) this.addCandidate(id, table, slot, 0);
@@ -857,7 +874,7 @@ export class RibEngine {
     }
   }
 
-  private addCandidate(id: number, table: PrefixTable, slot: number, pathId: number): void {
+  private addCandidate(id: number, table: RibTable, slot: number, pathId: number): void {
     if (table.auxAt(slot) & REJECTED_BIT) return;
     const attrId = table.valueAt(slot);
     if (this.opts.nextHopReachable && !this.sources[id]!.info.summary.local && !this.resolves(attrId)) return;
@@ -913,11 +930,11 @@ export class RibEngine {
    * Adj-RIB-In entry just written need not be looked up again. Anything
    * else (the prefix has a best already) goes through the dirty queue.
    */
-  private decideFirst(family: Family, fam: FamilyState, id: number, key: Uint32Array, len: number, attrId: number, locHash: number): boolean {
+  private decideFirst(family: Family, fam: FamilyState, id: number, key: Uint32Array, len: number, attrId: number, locHash: number, netId: number): boolean {
     const src = this.sources[id]!;
     if (this.opts.nextHopReachable && !src.info.summary.local && !this.resolves(attrId)) return false;
     // Inserted only when the prefix has no best yet; otherwise it goes through the queue.
-    if (fam.loc.findOrInsertHashed(key, len, locHash, attrId, id) >= 0) return false;
+    if (netId >= 0 ? !fam.loc.claimAt(netId, attrId, id) : fam.loc.findOrInsertHashed(key, len, locHash, attrId, id) >= 0) return false;
     this.attrs.retain(attrId);
     this.candCount = 1;
     this.candSource[0] = id;
@@ -1055,7 +1072,7 @@ export class RibEngine {
    * Note that a path of source `id` is about to change, remembering (once
    * per batch) the attribute set it had: `key` is in `table`'s layout.
    */
-  private notePath(family: Family, id: number, table: PrefixTable, key: Uint32Array, len: number): void {
+  private notePath(family: Family, id: number, table: RibTable, key: Uint32Array, len: number): void {
     let byPath = this.pathChanges.get(family);
     if (!byPath) {
       byPath = new Map();

@@ -30,6 +30,7 @@
  * memory and grow without leaving the old array behind (see slot-memory.ts
  * for why and how).
  */
+import type { RibTable } from './rib-table';
 import { IN_PLACE_BYTES, SlotMemory } from './slot-memory';
 
 export { IN_PLACE_BYTES };
@@ -61,7 +62,7 @@ export interface PrefixTableOptions {
   inPlaceFromBytes?: number;
 }
 
-export class PrefixTable {
+export class PrefixTable implements RibTable {
   /** Words per key: address words, plus one for the path id in ADD-PATH tables. */
   readonly stride: number;
   readonly addressWords: 1 | 4;
@@ -197,6 +198,17 @@ export class PrefixTable {
 
   valueAt(slot: number): number {
     return this.records[slot * this.width + this.stride]! & MAX_VALUE;
+  }
+
+  /** Prefix length of the entry in `slot`. */
+  lenAt(slot: number): number {
+    return (this.records[slot * this.width + this.stride]! >>> 24) - 1;
+  }
+
+  /** Copy the key of the entry in `slot` into `out` (stride words). */
+  keyAt(slot: number, out: Uint32Array): void {
+    const base = slot * this.width;
+    for (let w = 0; w < this.stride; w++) out[w] = this.records[base + w]!;
   }
 
   auxAt(slot: number): number {
