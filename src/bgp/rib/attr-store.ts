@@ -16,8 +16,26 @@ export class AttrStore {
   private reachable = new Uint8Array(64);
   private readonly free: number[] = [];
 
-  /** Id of the shared copy of `attrs`, taking `count` references. */
+  /** The last set interned, by the caller's object: a peer's table load hands in one object for thousands of UPDATEs (see Speaker.onUpdate). */
+  private lastInput: RouteAttributes | undefined;
+  private lastId = -1;
+  private lastStored: RouteAttributes | undefined;
+
+  /** Id of the shared copy of `attrs`, taking `count` references. `attrs` must not be changed after. */
   intern(attrs: RouteAttributes, count = 1): number {
+    // The same object as last time, and its set still alive (not released and its id reused): no key to build.
+    if (attrs === this.lastInput && this.attrs[this.lastId] === this.lastStored) {
+      this.refs[this.lastId]! += count;
+      return this.lastId;
+    }
+    const id = this.internByKey(attrs, count);
+    this.lastInput = attrs;
+    this.lastId = id;
+    this.lastStored = this.attrs[id];
+    return id;
+  }
+
+  private internByKey(attrs: RouteAttributes, count: number): number {
     const key = attributeKey(attrs);
     const hit = this.byKey.get(key);
     if (hit !== undefined) {

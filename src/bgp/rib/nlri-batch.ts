@@ -44,11 +44,33 @@ export class NlriBatch {
     const buf = nlri.packed;
     // Every entry takes at least one octet (five with ADD-PATH): an upper bound on the count.
     this.room(nlri.addPath ? Math.ceil(buf.length / 5) : buf.length);
+    if (addressWords === 1 && stride === 1 && !nlri.addPath) {
+      this.loadIpv4(buf);
+      return;
+    }
     for (let off = 0; off < buf.length; ) {
       const len = readNlri(buf, off, addressWords, nlri.addPath, key);
       off += nlriSize(len, nlri.addPath);
       this.push(key, len);
     }
+  }
+
+  /** IPv4 without path ids, the bulk of a table load: readNlri() unrolled for one word. */
+  private loadIpv4(buf: Buffer): void {
+    const keys = this.keys;
+    const lens = this.lens;
+    let n = 0;
+    for (let off = 0; off < buf.length; ) {
+      const len = buf[off]!;
+      const nbytes = (len + 7) >>> 3;
+      let v = 0;
+      for (let b = 0; b < 4; b++) v = (v << 8) | (b < nbytes ? buf[off + 1 + b]! : 0);
+      // RFC 4271 §4.3 allows trailing bits set past the length; clear them so equal prefixes get equal keys.
+      keys[n] = len === 0 ? 0 : (v & (0xffffffff << (32 - len))) >>> 0;
+      lens[n++] = len;
+      off += 1 + nbytes;
+    }
+    this.count = n;
   }
 
   /** Copy entry `i`'s key into `out` (stride words). */

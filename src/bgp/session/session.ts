@@ -323,7 +323,7 @@ export class Session extends EventEmitter<{ event: [SessionEvent] }> {
   private useNegotiated(n: Negotiated): void {
     const opts = codecOptionsFor(n);
     // The RIB takes NLRI in wire form (CodecOptions.packedNlri) when the daemon asks for it.
-    this.decodeOpts = this.ctx.config.packedNlri ? { ...opts.decode, packedNlri: true } : opts.decode;
+    this.decodeOpts = { ...opts.decode, ...(this.ctx.config.packedNlri ? { packedNlri: true } : {}), attributeMemo: {} };
     this.encodeOpts = opts.encode;
     if (n.extendedMessage) this.framer.maxMessageLength = MAX_EXTENDED_MESSAGE_LENGTH;
   }

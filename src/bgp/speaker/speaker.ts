@@ -39,6 +39,15 @@ interface PeerEntry {
   notifications: Map<string, number>;
   /** TCP-MD5 key and TTL security of its connections; with an error the peer is not started. */
   security: PeerSecurity;
+  /** What onUpdate needs of the session's negotiation, worked out once per session (not per UPDATE). */
+  accepts?: { negotiated: Negotiated; families: Set<Family>; addPath: Set<Family> };
+  /**
+   * The route attributes made from the last UPDATE's IPv4 path attributes:
+   * the session's codec hands back the same attributes object while the
+   * bytes repeat (CodecOptions.attributeMemo), and then so does this, which
+   * lets the RIB find the interned set without rebuilding its key.
+   */
+  lastIpv4Attrs?: { from: PathAttributes; attrs: RouteAttributes };
 }
 
 /**
@@ -567,8 +576,8 @@ export class Speaker {
       entry.log.info(`End-of-RIB for ${eor}: ${this.engine.counts(entry.source, eor).received} route(s) received`);
       return;
     }
-    const families = new Set(n.families);
-    const addPath = new Set(codecOptionsFor(n).decode.addPath);
+    if (entry.accepts?.negotiated !== n) entry.accepts = { negotiated: n, families: new Set(n.families), addPath: new Set(codecOptionsFor(n).decode.addPath) };
+    const { families, addPath } = entry.accepts;
     const asWithdraw = update.errors?.some((e) => e.action === 'treat-as-withdraw') ?? false;
     const a = update.attributes;
     const nlriOf = (family: Family, packed: Buffer | undefined, list: UpdateMessage['nlri']): NlriInput =>
@@ -592,7 +601,14 @@ export class Speaker {
       if (asWithdraw) this.engine.withdraw(entry.source, family, nlri);
       else this.engine.announce(entry.source, family, { ...rest, nextHops }, nlri);
     };
-    if (update.packed?.nlri.length || update.nlri.length) announce('ipv4-unicast', nlriOf('ipv4-unicast', update.packed?.nlri, update.nlri), nextHop ? [nextHop] : []);
+    if (update.packed?.nlri.length || update.nlri.length) {
+      const nlri = nlriOf('ipv4-unicast', update.packed?.nlri, update.nlri);
+      if (!families.has('ipv4-unicast') || asWithdraw) announce('ipv4-unicast', nlri, []);
+      else {
+        if (entry.lastIpv4Attrs?.from !== a) entry.lastIpv4Attrs = { from: a, attrs: { ...rest, nextHops: nextHop ? [nextHop] : [] } };
+        this.engine.announce(entry.source, 'ipv4-unicast', entry.lastIpv4Attrs.attrs, nlri);
+      }
+    }
     if (mpReach) {
       const f = familyOf(mpReach.afi, mpReach.safi);
       if (f) announce(f, nlriOf(f, mpReach.packed, mpReach.nlri), mpReach.nextHops);

@@ -239,6 +239,22 @@ export interface CodecOptions {
    * fields) instead of one object per prefix — the bulk path for the RIB.
    */
   packedNlri?: boolean;
+  /**
+   * Decode only: where decodeUpdate keeps the last error-free path
+   * attributes it decoded (without MP_REACH/MP_UNREACH, which carry NLRI),
+   * to hand back the same object when the next UPDATE's attribute bytes
+   * are the same — a peer sending its table repeats one attribute set over
+   * thousands of UPDATEs. One per session; the result is what decoding
+   * would give, shared (read-only) between those UPDATEs.
+   */
+  attributeMemo?: AttributeMemo;
+}
+
+/** See CodecOptions.attributeMemo. */
+export interface AttributeMemo {
+  bytes?: Buffer;
+  attributes?: PathAttributes;
+  present?: ReadonlySet<number>;
 }
 
 /** Options before OPEN has been exchanged: RFC 4271 defaults. */

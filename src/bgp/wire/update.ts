@@ -9,7 +9,7 @@
 import { decodeAttributeList, encodeAttributeList } from './attributes/list';
 import { BgpWireError, encodeError, ErrorCode, UpdateSubcode } from './errors';
 import { countNlri, decodeNlri, encodeNlri } from './nlri';
-import { AttributeType, MessageType, type CodecOptions, type UpdateMessage } from './types';
+import { AttributeType, MessageType, type CodecOptions, type PathAttributes, type UpdateMessage } from './types';
 
 /**
  * RFC 4271 §6.3: Withdrawn Routes Length or Total Path Attribute Length that do not fit the message
@@ -35,6 +35,20 @@ function missing(type: AttributeType, name: string): BgpWireError {
   );
 }
 
+/** decodeAttributeList, or the memo's result when the bytes are the memo's (CodecOptions.attributeMemo). */
+function decodeAttributes(field: Buffer, opts: CodecOptions): { attributes: PathAttributes; errors: BgpWireError[]; present: ReadonlySet<number> } {
+  const memo = opts.attributeMemo;
+  if (memo?.bytes !== undefined && memo.bytes.equals(field)) return { attributes: memo.attributes!, errors: [], present: memo.present! };
+  const list = decodeAttributeList(field, opts);
+  if (memo !== undefined && list.errors.length === 0 && list.attributes.mpReach === undefined && list.attributes.mpUnreach === undefined) {
+    // A copy: the field is a view of a socket chunk.
+    memo.bytes = Buffer.from(field);
+    memo.attributes = list.attributes;
+    memo.present = list.present;
+  }
+  return list;
+}
+
 /** Decodes an UPDATE body (after the header); the caller checked the minimum length of 23. */
 export function decodeUpdate(body: Buffer, opts: CodecOptions): UpdateMessage {
   const withdrawnLength = body.readUInt16BE(0);
@@ -53,7 +67,7 @@ export function decodeUpdate(body: Buffer, opts: CodecOptions): UpdateMessage {
   const packed = opts.packedNlri === true;
   const withdrawn = packed ? [] : decodeNlri(withdrawnField, 'ipv4-unicast', v4AddPath, invalidNetwork('Withdrawn Routes'));
   if (packed) countNlri(withdrawnField, 'ipv4-unicast', v4AddPath, invalidNetwork('Withdrawn Routes'));
-  const { attributes, errors, present } = decodeAttributeList(body.subarray(attrStart, attrStart + attrLength), opts);
+  const { attributes, errors, present } = decodeAttributes(body.subarray(attrStart, attrStart + attrLength), opts);
   const nlri = packed ? [] : decodeNlri(nlriField, 'ipv4-unicast', v4AddPath, invalidNetwork('NLRI'));
   const nlriCount = packed ? countNlri(nlriField, 'ipv4-unicast', v4AddPath, invalidNetwork('NLRI')) : nlri.length;
   const mpAnnounces = attributes.mpReach !== undefined && (attributes.mpReach.nlri.length > 0 || (attributes.mpReach.packed?.length ?? 0) > 0);
