@@ -388,6 +388,11 @@ export class PrefixTable implements RibTable {
   }
 }
 
+/** One compare on the per-route path (an integer 0..MAX_VALUE is its own low 24 bits); the throw out of line. */
 function checkValue(value: number): void {
-  if (!(value >= 0 && value <= MAX_VALUE) || !Number.isInteger(value)) throw new RangeError(`PrefixTable value ${value} is outside 0..${MAX_VALUE}`);
+  if ((value & MAX_VALUE) !== value) valueOutOfRange(value);
+}
+
+function valueOutOfRange(value: number): never {
+  throw new RangeError(`PrefixTable value ${value} is outside 0..${MAX_VALUE}`);
 }

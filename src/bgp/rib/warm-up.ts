@@ -13,9 +13,10 @@
  *     Daemon.speakerOptions, onError), the local source first;
  *   - sources:         Speaker.addPeer, then Speaker.onEstablished
  *     (updateSourceInfo, setTarget with Speaker.targetFor's object);
- *   - decoding:        Session.useNegotiated's options (packedNlri), its
- *     MessageFramer fed socket-sized chunks;
- *   - engine input:    Speaker.onUpdate (attrs `{ ...rest, nextHops }`,
+ *   - decoding:        Session.useNegotiated's options (packedNlri, an
+ *     attributeMemo), its MessageFramer fed socket-sized chunks;
+ *   - engine input:    Speaker.onUpdate (attrs `{ ...rest, nextHops }`, for
+ *     IPv4 kept while the codec returns the same attributes object,
  *     NlriInput `{ packed, addPath }`, withdrawals first).
  * Nothing is shared with the daemon's engine: the scratch engine and
  * everything it holds are garbage once this resolves.
@@ -37,6 +38,7 @@ import {
 } from '../wire';
 import { addressSortKey, ipv4ToNumber } from './decision';
 import { RibEngine, type FibSink, type NlriInput } from './engine';
+import type { RouteAttributes } from './route-attributes';
 import { NlriWriter } from './nlri-writer';
 
 /** What the warm-up did, read back from the scratch engine (for tests and the start-up log). */
@@ -76,6 +78,15 @@ const UNREACHABLE = { v4: '203.0.113.9', v6: ['2001:db8:dead::9'] } as const;
 const SMALL_GROUP = 8;
 /** Prefixes per family of the first, priming round. */
 const PRIME_PREFIXES = 64;
+/**
+ * IPv4 prefixes of the last, bulk phase: a table load alone, long enough
+ * that V8 has optimised the per-prefix path before a real one. With the
+ * rounds alone (1,536 prefixes a family) much of it was still being
+ * optimised during the first 100,000 real routes, which then took longer
+ * than with no warm-up at all (in-process, medians of 8: 72 ms against 65;
+ * with this phase ~40 ms).
+ */
+const BULK_PREFIXES = 12_288;
 /** Socket read size: messages straddle chunks, as on a real connection (the framer's copy path). */
 const CHUNK_BYTES = 16 * 1024 + 13;
 
@@ -136,7 +147,7 @@ async function varyNextHopCallee(me: LocalIdentity): Promise<void> {
  * 100,000 routes of a 1M /32 import take ~40 ms instead of ~70, and
  * bench/rib's 100k-route load 52 ms instead of 80.
  */
-export async function warmUpRib(rounds = 1, prefixes = 1536): Promise<WarmUpResult> {
+export async function warmUpRib(rounds = 1, prefixes = 1536, bulk = BULK_PREFIXES): Promise<WarmUpResult> {
   let failure: unknown;
   const me: LocalIdentity = { routerId: ROUTER_ID, clusterId: ROUTER_ID };
   // The properties of Speaker's constructor, in its order (with next-hop tracking on, the default),
@@ -188,6 +199,20 @@ export async function warmUpRib(rounds = 1, prefixes = 1536): Promise<WarmUpResu
     const before = engine.withdrawalCounts(a.source).received;
     a.receive(w.withdrawAll);
     if (round === 0) b.receive(w.withdrawOverlap);
+    await engine.decided();
+    result.withdrawn += engine.withdrawalCounts(a.source).received - before;
+  }
+  if (bulk > 0) {
+    // The bulk phase: a table load alone (peer B down, so nothing is exported), IPv4 in full UPDATEs.
+    await engine.setTarget(b.source, undefined);
+    const w = encodeAll(bulk, false, ['ipv4-unicast']);
+    a.receive(w.large);
+    result.sent += w.prefixes;
+    result.announced += received(a);
+    await engine.decided();
+    result.decided += locSize() - originated.length;
+    const before = engine.withdrawalCounts(a.source).received;
+    a.receive(w.withdrawAll);
     await engine.decided();
     result.withdrawn += engine.withdrawalCounts(a.source).received - before;
   }
@@ -243,24 +268,30 @@ function establish(engine: RibEngine, peer: ScratchPeer, sent: () => void): Sess
       return Promise.resolve();
     },
   });
-  const decodeOpts: CodecOptions = { ...opts.decode, packedNlri: true };
+  const decodeOpts: CodecOptions = { ...opts.decode, ...{ packedNlri: true }, attributeMemo: {} };
   const framer = new MessageFramer();
   const families = new Set<Family>(FAMILIES);
+  const memo: Ipv4AttrsMemo = {};
   return {
     source,
     receive: (wire) => {
       for (let off = 0; off < wire.length; off += CHUNK_BYTES) {
         for (const raw of framer.push(wire.subarray(off, off + CHUNK_BYTES))) {
           const msg = decodeMessage(raw, decodeOpts);
-          if (msg.type === MessageType.UPDATE) onUpdate(engine, source, families, new Set(opts.decode.addPath), msg);
+          if (msg.type === MessageType.UPDATE) onUpdate(engine, source, families, new Set(opts.decode.addPath), memo, msg);
         }
       }
     },
   };
 }
 
+/** Speaker's PeerEntry.lastIpv4Attrs. */
+interface Ipv4AttrsMemo {
+  last?: { from: PathAttributes; attrs: RouteAttributes };
+}
+
 /** Speaker.onUpdate's engine calls, for UPDATEs with no errors and no End-of-RIB. */
-function onUpdate(engine: RibEngine, source: number, families: ReadonlySet<Family>, addPath: ReadonlySet<Family>, update: UpdateMessage): void {
+function onUpdate(engine: RibEngine, source: number, families: ReadonlySet<Family>, addPath: ReadonlySet<Family>, memo: Ipv4AttrsMemo, update: UpdateMessage): void {
   const a = update.attributes;
   const nlriOf = (family: Family, packed: Buffer | undefined, list: UpdateMessage['nlri']): NlriInput =>
     packed ? { packed, addPath: addPath.has(family) } : { list, addPath: addPath.has(family) };
@@ -276,7 +307,13 @@ function onUpdate(engine: RibEngine, source: number, families: ReadonlySet<Famil
     if (!families.has(family)) return;
     engine.announce(source, family, { ...rest, nextHops }, nlri);
   };
-  if (update.packed?.nlri.length || update.nlri.length) announce('ipv4-unicast', nlriOf('ipv4-unicast', update.packed?.nlri, update.nlri), nextHop ? [nextHop] : []);
+  if (update.packed?.nlri.length || update.nlri.length) {
+    const nlri = nlriOf('ipv4-unicast', update.packed?.nlri, update.nlri);
+    if (families.has('ipv4-unicast')) {
+      if (memo.last?.from !== a) memo.last = { from: a, attrs: { ...rest, nextHops: nextHop ? [nextHop] : [] } };
+      engine.announce(source, 'ipv4-unicast', memo.last.attrs, nlri);
+    }
+  }
   if (mpReach) {
     const f = familyOf(mpReach.afi, mpReach.safi);
     if (f) announce(f, nlriOf(f, mpReach.packed, mpReach.nlri), mpReach.nextHops);
@@ -325,12 +362,12 @@ function prefixKey(family: Family, i: number, key: Uint32Array): number {
  * text, and parsing them cost about as much as the rest of the warm-up. The
  * decoder checks every message as it checks a peer's.
  */
-function encodeAll(prefixes: number, priming: boolean): Wire {
+function encodeAll(prefixes: number, priming: boolean, families: readonly Family[] = FAMILIES): Wire {
   const path = (...asns: number[]): PathAttributes['asPath'] => [{ type: 'sequence', asns }];
   const hop = (f: Family, peer: ScratchPeer, unreachable = false): string | readonly string[] =>
     f === 'ipv4-unicast' ? (unreachable ? UNREACHABLE.v4 : peer.address) : unreachable ? UNREACHABLE.v6 : peer.v6;
   const out: { [K in Exclude<keyof Wire, 'prefixes'>]: Buffer[] } = { large: [], small: [], overlap: [], withdrawAll: [], withdrawOverlap: [] };
-  for (const f of FAMILIES) {
+  for (const f of families) {
     const key = new Uint32Array(4);
     const all = new NlriWriter(prefixes * 17);
     const better = new NlriWriter();

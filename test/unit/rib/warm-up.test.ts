@@ -30,6 +30,10 @@ describe('warmUpRib', () => {
     const three = await warmUpRib(3, 101);
     const none = await warmUpRib(0, 101);
     expect(three.sent - none.sent).toBe(3 * 101 * 2);
+    // The bulk phase: IPv4 only, every prefix stored, decided and withdrawn too.
+    const bulk = await warmUpRib(0, 64, 1000);
+    const noBulk = await warmUpRib(0, 64, 0);
+    expect(bulk).toEqual({ ...noBulk, sent: noBulk.sent + 1000, announced: noBulk.announced + 1000, decided: noBulk.decided + 1000, withdrawn: noBulk.withdrawn + 1000, exported: bulk.exported });
   });
 
   it('gives the same result every time (nothing carried over between runs)', async () => {
