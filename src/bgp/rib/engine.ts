@@ -941,7 +941,9 @@ export class RibEngine {
     this.candAttr[0] = attrId;
     this.candPath[0] = 0;
     this.toFib(family, fam, key, len, RibEngine.SINGLE.multipath);
-    this.exportChange(family, key, len, -1, -1, attrId, id);
+    // A first route goes to every best-path target but its own source: none when that is the only one.
+    const targets = this.bestPathTargets.get(family);
+    if (targets !== undefined && !(targets.length === 1 && targets[0] === id)) this.exportChange(family, key, len, -1, -1, attrId, id);
     return true;
   }
 

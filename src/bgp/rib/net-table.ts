@@ -22,15 +22,18 @@ import { MAX_VALUE, NONE, PrefixTable } from './prefix-table';
 export const NO_BEST = MAX_VALUE;
 
 export class NetTable {
-  /** Prefix → net id (the record number); value = best route's attribute set or NO_BEST, aux = the LocRib's aux. */
+  /**
+   * Prefix → net id (the record number); value = best route's attribute
+   * set or NO_BEST, aux = the LocRib's aux, extra word = how many
+   * Adj-RIB-In entries (fresh or stale) name the net: in the record, whose
+   * line a new route writes anyway.
+   */
   readonly prefixes: PrefixTable;
-  /** Per net id: Adj-RIB-In entries (fresh or stale) naming it. */
-  private refs = new Uint32Array(64);
   /** Nets with a best route. */
   bests = 0;
 
   constructor(readonly addressWords: 1 | 4) {
-    this.prefixes = new PrefixTable({ addressWords });
+    this.prefixes = new PrefixTable({ addressWords, extraWord: true });
   }
 
   /** The net id of a prefix, added (no best, no references) when new; as findOrInsert: ~id when added. */
@@ -39,29 +42,22 @@ export class NetTable {
   }
 
   ref(id: number): void {
-    if (id >= this.refs.length) {
-      let n = this.refs.length;
-      while (n <= id) n *= 2;
-      const refs = new Uint32Array(n);
-      refs.set(this.refs);
-      this.refs = refs;
-    }
-    this.refs[id]!++;
+    this.prefixes.setExtraAt(id, this.prefixes.extraAt(id) + 1);
   }
 
   /** One reference fewer; the net goes when none is left and it has no best route. */
   unref(id: number): void {
-    this.refs[id]!--;
+    this.prefixes.setExtraAt(id, this.prefixes.extraAt(id) - 1);
     this.dropIfUnused(id);
   }
 
   /** Forget net `id` if nothing names it: no reference and no best route. */
   dropIfUnused(id: number): void {
-    if ((this.refs[id] ?? 0) === 0 && this.prefixes.valueAt(id) === NO_BEST) this.prefixes.deleteAt(id);
+    if (this.prefixes.extraAt(id) === 0 && this.prefixes.valueAt(id) === NO_BEST) this.prefixes.deleteAt(id);
   }
 
   get byteLength(): number {
-    return this.prefixes.byteLength + this.refs.byteLength;
+    return this.prefixes.byteLength;
   }
 }
 

@@ -60,6 +60,8 @@ export interface PrefixTableOptions {
   initialCapacity?: number;
   /** Arrays from this many bytes on grow in place (default IN_PLACE_BYTES; Infinity: never). */
   inPlaceFromBytes?: number;
+  /** One more word per entry for the owner (extraAt/setExtraAt), 0 when the entry is made. */
+  extraWord?: boolean;
 }
 
 export class PrefixTable implements RibTable {
@@ -67,7 +69,7 @@ export class PrefixTable implements RibTable {
   readonly stride: number;
   readonly addressWords: 1 | 4;
   readonly addPath: boolean;
-  /** Words per record: the key, the tag word, the aux word. */
+  /** Words per record: the key, the tag word, the aux word (and the extra word). */
   private readonly width: number;
   private buckets: number;
   private mask: number;
@@ -87,7 +89,7 @@ export class PrefixTable implements RibTable {
     this.addressWords = opts.addressWords;
     this.addPath = opts.addPath ?? false;
     this.stride = opts.addressWords + (this.addPath ? 1 : 0);
-    this.width = this.stride + 2;
+    this.width = this.stride + (opts.extraWord ? 3 : 2);
     this.scratchKey = new Uint32Array(this.stride);
     const from = opts.inPlaceFromBytes ?? IN_PLACE_BYTES;
     this.indexMemory = new SlotMemory(from);
@@ -171,6 +173,7 @@ export class PrefixTable implements RibTable {
     for (let w = 0; w < stride; w++) d[base + w] = key[w]!;
     d[base + stride] = (((len + 1) << 24) | value) >>> 0;
     d[base + stride + 1] = aux;
+    if (this.width > stride + 2) d[base + stride + 2] = 0;
     if (firstFree >= 0) i = firstFree;
     else this.used++;
     idx[i] = ((hi << 24) | (slot + 1)) >>> 0;
@@ -213,6 +216,15 @@ export class PrefixTable implements RibTable {
 
   auxAt(slot: number): number {
     return this.records[slot * this.width + this.stride + 1]!;
+  }
+
+  /** The extra word of the entry in `slot` (tables made with `extraWord`). */
+  extraAt(slot: number): number {
+    return this.records[slot * this.width + this.stride + 2]!;
+  }
+
+  setExtraAt(slot: number, v: number): void {
+    this.records[slot * this.width + this.stride + 2] = v;
   }
 
   /** Overwrite the entry in `slot` (from findSlot or findOrInsert; the entry not deleted since). */
