@@ -122,6 +122,8 @@ interface FamilyState {
   dirtyKeys: Uint32Array;
   dirtyLens: Uint8Array;
   dirtyCount: number;
+  /** The targets that get the best path of this family (negotiated, without ADD-PATH): exportChange's loop. */
+  bestPathTargets: number[];
 }
 
 /** Adj-RIB-In aux: bit 0 rejected on import, bit 1 by a filter (else a loop), the rest seconds since start. */
@@ -149,8 +151,6 @@ export class RibEngine {
   private readonly pathIndexes = new WeakMap<RibTable, PathIndex>();
   /** Families some established target receives with ADD-PATH (RFC 7911 send). */
   private addPathOut = new Set<Family>();
-  /** Per family, the targets that get the best path (family negotiated, no ADD-PATH): exportChange's loop. */
-  private bestPathTargets = new Map<Family, number[]>();
   /** Paths changed since the last export to ADD-PATH targets, with what was exported before. */
   private readonly pathChanges = new Map<Family, Map<string, PathChange>>();
   /** announce()'s decoded prefixes and key scratch (reused: no allocation per UPDATE). */
@@ -170,6 +170,7 @@ export class RibEngine {
         dirtyKeys: new Uint32Array(1024 * words),
         dirtyLens: new Uint8Array(1024),
         dirtyCount: 0,
+        bestPathTargets: [],
       });
     }
   }
@@ -214,15 +215,12 @@ export class RibEngine {
     s.pendingWithdraw.clear();
     s.advertisedCount.clear();
     this.addPathOut = new Set(this.sources.flatMap((x) => (x?.target ? x.target.families.filter((f) => x.target!.codec.addPath.has(f)) : [])));
-    this.bestPathTargets = new Map();
-    this.sources.forEach((x, t) => {
-      for (const f of x?.target?.families ?? []) {
-        if (x!.target!.codec.addPath.has(f)) continue;
-        const list = this.bestPathTargets.get(f) ?? [];
-        list.push(t);
-        this.bestPathTargets.set(f, list);
-      }
-    });
+    for (const [f, fam] of this.families) {
+      fam.bestPathTargets = [];
+      this.sources.forEach((x, t) => {
+        if (x?.target?.families.includes(f) && !x.target.codec.addPath.has(f)) fam.bestPathTargets.push(t);
+      });
+    }
     if (!target) return Promise.resolve();
     return this.dumpTo(id);
   }
@@ -942,8 +940,8 @@ export class RibEngine {
     this.candPath[0] = 0;
     this.toFib(family, fam, key, len, RibEngine.SINGLE.multipath);
     // A first route goes to every best-path target but its own source: none when that is the only one.
-    const targets = this.bestPathTargets.get(family);
-    if (targets !== undefined && !(targets.length === 1 && targets[0] === id)) this.exportChange(family, key, len, -1, -1, attrId, id);
+    const targets = fam.bestPathTargets;
+    if (targets.length > 1 || (targets.length === 1 && targets[0] !== id)) this.exportChange(family, key, len, -1, -1, attrId, id);
     return true;
   }
 
@@ -1011,8 +1009,7 @@ export class RibEngine {
 
   private exportChange(family: Family, key: Uint32Array, len: number, prevAttr: number, prevSource: number, newAttr: number, newSource: number): void {
     // ADD-PATH targets get every path, per path (exportPathChanges), not the best.
-    const targets = this.bestPathTargets.get(family);
-    if (targets === undefined) return;
+    const targets = this.families.get(family)!.bestPathTargets;
     for (let k = 0; k < targets.length; k++) {
       const t = targets[k]!;
       const s = this.sources[t]!;

@@ -64,7 +64,8 @@ export class NlriBatch {
       const len = buf[off]!;
       const nbytes = (len + 7) >>> 3;
       let v = 0;
-      for (let b = 0; b < 4; b++) v = (v << 8) | (b < nbytes ? buf[off + 1 + b]! : 0);
+      if (nbytes === 4) v = buf.readUInt32BE(off + 1);
+      else for (let b = 0; b < 4; b++) v = (v << 8) | (b < nbytes ? buf[off + 1 + b]! : 0);
       // RFC 4271 §4.3 allows trailing bits set past the length; clear them so equal prefixes get equal keys.
       keys[n] = len === 0 ? 0 : (v & (0xffffffff << (32 - len))) >>> 0;
       lens[n++] = len;
