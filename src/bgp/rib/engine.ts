@@ -263,6 +263,8 @@ export class RibEngine {
     if (sharesNets) for (let i = 0; i < n; i++) acc += table.touch(hIn[i]!);
     else for (let i = 0; i < n; i++) acc += table.touch(hIn[i]!) + loc.touch(hLoc[i]!);
     touchSink = (touchSink + acc) | 0;
+    // A route whose next hop does not resolve is no candidate: it never takes the quick first decision.
+    const firstOk = !this.opts.nextHopReachable || s.info.summary.local || this.resolves(attrId);
     // Pass 3: the per-prefix work.
     for (let i = 0; i < n; i++) {
       b.keyAt(i, key);
@@ -285,7 +287,7 @@ export class RibEngine {
       } else if (table.addPath) this.pathIndexes.get(table)!.add(key, len, key[table.addressWords]!);
       count++;
       if (bits) rejected++;
-      else if (this.decideFirst(family, fam, id, key, len, attrId, hLoc[i]!, sharesNets ? (prevSlot >= 0 ? prevSlot : ~prevSlot) : -1)) continue;
+      else if (firstOk && this.decideFirst(family, fam, id, key, len, attrId, hLoc[i]!, sharesNets ? (prevSlot >= 0 ? prevSlot : ~prevSlot) : -1)) continue;
       this.markDirty(fam, key, len);
     }
     this.attrs.retain(attrId, count);
@@ -929,8 +931,7 @@ export class RibEngine {
    * else (the prefix has a best already) goes through the dirty queue.
    */
   private decideFirst(family: Family, fam: FamilyState, id: number, key: Uint32Array, len: number, attrId: number, locHash: number, netId: number): boolean {
-    const src = this.sources[id]!;
-    if (this.opts.nextHopReachable && !src.info.summary.local && !this.resolves(attrId)) return false;
+    // The caller checked that the route's next hop resolves.
     // Inserted only when the prefix has no best yet; otherwise it goes through the queue.
     if (netId >= 0 ? !fam.loc.claimAt(netId, attrId, id) : fam.loc.findOrInsertHashed(key, len, locHash, attrId, id) >= 0) return false;
     this.attrs.retain(attrId);
