@@ -1,9 +1,10 @@
 /**
- * Growth in place for the open-addressing route tables (the RIB's
- * PrefixTable, the FIB's FibTable): slot arrays of IN_PLACE_BYTES or more
- * live in a shared WebAssembly.Memory (no wasm code involved: only memory
- * that grows without moving), and a table doubles by growing that memory
- * and re-placing its entries where they are (rehashInPlace).
+ * Growth in place for the route tables' big arrays (the RIB's PrefixTable
+ * index and records and AdjRibIn's arrays by net id, the FIB's FibTable):
+ * arrays of IN_PLACE_BYTES or more live in a shared WebAssembly.Memory (no
+ * wasm code involved: only memory that grows without moving), and grow by
+ * growing that memory; the FIB's open-addressing table then re-places its
+ * entries where they are (rehashInPlace).
  *
  * Why: a grown plain typed array leaves the old one behind as garbage that
  * only a full GC frees, and a table load seldom triggers one before it
@@ -20,9 +21,9 @@
  * plain arrays. Where WebAssembly is missing (node --jitless) or a memory
  * cannot be had, the tables copy into a new array as before.
  *
- * Slot layout both tables share: `width` words per slot, the key first, the
- * tag word at `tagOffset` whose top byte is 0 (empty), 0xff (deleted) or
- * prefix length + 1.
+ * rehashInPlace's slot layout (FibTable's): `width` words per slot, the key
+ * first, the tag word at `tagOffset` whose top byte is 0 (empty), 0xff
+ * (deleted) or prefix length + 1.
  */
 
 /** Slot arrays of this many bytes or more live in a growable memory: 64 KiB, one wasm page. */

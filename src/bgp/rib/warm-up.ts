@@ -140,12 +140,13 @@ async function varyNextHopCallee(me: LocalIdentity): Promise<void> {
  * without it is thrown away at the first branch it had not seen, and a
  * priming round is cheaper than compiling twice. Each of the `rounds` after
  * it loads `prefixes` routes per family in UPDATEs as full as they get (the
- * first-table path) and withdraws them. The defaults take about 50 ms at
- * start-up (more CPU in all: V8 compiles on a background thread what the
- * first table would otherwise wait for); fewer prefixes left the hot
- * functions short of being optimised. Measured from a cold start: the first
- * 100,000 routes of a 1M /32 import take ~40 ms instead of ~70, and
- * bench/rib's 100k-route load 52 ms instead of 80.
+ * first-table path) and withdraws them; then the bulk phase (BULK_PREFIXES)
+ * loads an IPv4 table alone. The defaults take about 120 ms at start-up
+ * (more CPU in all: V8 compiles on a background thread what the first table
+ * would otherwise wait for); fewer prefixes left the hot functions short of
+ * being optimised. Measured in-process from a cold start (medians of 6): a
+ * 100,000-route load takes ~44 ms after it, ~65 ms with no warm-up, and ~72
+ * ms after the rounds alone.
  */
 export async function warmUpRib(rounds = 1, prefixes = 1536, bulk = BULK_PREFIXES): Promise<WarmUpResult> {
   let failure: unknown;
