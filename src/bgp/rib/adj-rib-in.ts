@@ -11,15 +11,15 @@
  * id instead, so it does not pay 8 bytes for every net in the family; it
  * turns dense once it holds a quarter of them.
  */
-import type { RibTable } from './rib-table';
+import { SlotTable } from './rib-table';
 import type { NetTable } from './net-table';
-import { NONE, PrefixTable } from './prefix-table';
+import { PrefixTable } from './prefix-table';
 import { SlotMemory } from './slot-memory';
 
 /** Routes a sparse table holds before it may turn dense. */
 const DENSE_FROM = 1024;
 
-export class AdjRibIn implements RibTable {
+export class AdjRibIn extends SlotTable {
   readonly addPath = false;
   readonly addressWords: 1 | 4;
   readonly stride: number;
@@ -42,6 +42,7 @@ export class AdjRibIn implements RibTable {
     private readonly nets: NetTable,
     private readonly denseFrom = DENSE_FROM,
   ) {
+    super();
     this.prefixes = nets.prefixes;
     this.addressWords = nets.addressWords;
     this.stride = nets.addressWords;
@@ -53,32 +54,6 @@ export class AdjRibIn implements RibTable {
 
   get byteLength(): number {
     return this.sparse ? this.sparse.byteLength : this.slots.byteLength;
-  }
-
-  get(key: Uint32Array, len: number): number {
-    const slot = this.findSlot(key, len);
-    return slot < 0 ? NONE : this.valueAt(slot);
-  }
-
-  aux(key: Uint32Array, len: number): number {
-    const slot = this.findSlot(key, len);
-    return slot < 0 ? NONE : this.auxAt(slot);
-  }
-
-  set(key: Uint32Array, len: number, value: number, aux = 0): number {
-    const slot = this.findOrInsert(key, len, value, aux);
-    if (slot < 0) return NONE;
-    const prev = this.valueAt(slot);
-    this.setAt(slot, value, aux);
-    return prev;
-  }
-
-  delete(key: Uint32Array, len: number): number {
-    const slot = this.findSlot(key, len);
-    if (slot < 0) return NONE;
-    const prev = this.valueAt(slot);
-    this.deleteAt(slot);
-    return prev;
   }
 
   findSlot(key: Uint32Array, len: number): number {
@@ -117,7 +92,7 @@ export class AdjRibIn implements RibTable {
   }
 
   findOrInsertHashed(key: Uint32Array, len: number, h: number, value: number, aux: number): number {
-    const r = this.nets.claim(key, len, h);
+    const r = this.nets.findOrAdd(key, len, h);
     const id = r < 0 ? ~r : r;
     if (r >= 0 && this.has(id)) return id;
     this.insertAt(id, value, aux);

@@ -933,7 +933,7 @@ export class RibEngine {
   private decideFirst(family: Family, fam: FamilyState, id: number, key: Uint32Array, len: number, attrId: number, locHash: number, netId: number): boolean {
     // The caller checked that the route's next hop resolves.
     // Inserted only when the prefix has no best yet; otherwise it goes through the queue.
-    if (netId >= 0 ? !fam.loc.claimAt(netId, attrId, id) : fam.loc.findOrInsertHashed(key, len, locHash, attrId, id) >= 0) return false;
+    if (netId >= 0 ? !fam.loc.setBestIfNone(netId, attrId, id) : fam.loc.findOrInsertHashed(key, len, locHash, attrId, id) >= 0) return false;
     this.attrs.retain(attrId);
     this.candCount = 1;
     this.candSource[0] = id;

@@ -15,8 +15,8 @@
  * A net lives while an Adj-RIB-In entry names it (its reference count) or
  * it has a best route; then its number is free for another prefix.
  */
-import type { RibTable } from './rib-table';
-import { MAX_VALUE, NONE, PrefixTable } from './prefix-table';
+import { SlotTable } from './rib-table';
+import { MAX_VALUE, PrefixTable } from './prefix-table';
 
 /** The value of a net without a best route. */
 export const NO_BEST = MAX_VALUE;
@@ -37,7 +37,7 @@ export class NetTable {
   }
 
   /** The net id of a prefix, added (no best, no references) when new; as findOrInsert: ~id when added. */
-  claim(key: Uint32Array, len: number, h: number): number {
+  findOrAdd(key: Uint32Array, len: number, h: number): number {
     return this.prefixes.findOrInsertHashed(key, len, h, NO_BEST, 0);
   }
 
@@ -62,13 +62,14 @@ export class NetTable {
 }
 
 /** The Loc-RIB of one family: the nets that have a best route. Slots are net ids. */
-export class LocRib implements RibTable {
+export class LocRib extends SlotTable {
   readonly addPath = false;
   readonly addressWords: 1 | 4;
   readonly stride: number;
   private readonly prefixes: PrefixTable;
 
   constructor(readonly nets: NetTable) {
+    super();
     this.prefixes = nets.prefixes;
     this.addressWords = nets.addressWords;
     this.stride = nets.addressWords;
@@ -81,32 +82,6 @@ export class LocRib implements RibTable {
   /** The net table is counted here (the Adj-RIB-Ins hold only their own arrays). */
   get byteLength(): number {
     return this.nets.byteLength;
-  }
-
-  get(key: Uint32Array, len: number): number {
-    const slot = this.findSlot(key, len);
-    return slot < 0 ? NONE : this.valueAt(slot);
-  }
-
-  aux(key: Uint32Array, len: number): number {
-    const slot = this.findSlot(key, len);
-    return slot < 0 ? NONE : this.auxAt(slot);
-  }
-
-  set(key: Uint32Array, len: number, value: number, aux = 0): number {
-    const slot = this.findOrInsert(key, len, value, aux);
-    if (slot < 0) return NONE;
-    const prev = this.valueAt(slot);
-    this.setAt(slot, value, aux);
-    return prev;
-  }
-
-  delete(key: Uint32Array, len: number): number {
-    const slot = this.findSlot(key, len);
-    if (slot < 0) return NONE;
-    const prev = this.valueAt(slot);
-    this.deleteAt(slot);
-    return prev;
   }
 
   findSlot(key: Uint32Array, len: number): number {
@@ -144,11 +119,11 @@ export class LocRib implements RibTable {
       this.nets.bests++;
       return r;
     }
-    return this.claimAt(r, value, aux) ? ~r : r;
+    return this.setBestIfNone(r, value, aux) ? ~r : r;
   }
 
   /** Give net `id` (known to exist) the best route `value`/`aux` if it has none; true if it had none. */
-  claimAt(id: number, value: number, aux: number): boolean {
+  setBestIfNone(id: number, value: number, aux: number): boolean {
     if (this.prefixes.valueAt(id) !== NO_BEST) return false;
     checkBest(value);
     this.prefixes.setAt(id, value, aux);

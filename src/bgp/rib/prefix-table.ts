@@ -30,7 +30,7 @@
  * memory and grow without leaving the old array behind (see slot-memory.ts
  * for why and how).
  */
-import type { RibTable } from './rib-table';
+import { NONE, SlotTable } from './rib-table';
 import { IN_PLACE_BYTES, SlotMemory } from './slot-memory';
 
 export { IN_PLACE_BYTES };
@@ -49,8 +49,7 @@ export const MAX_VALUE = 0xffffff;
 /** Most entries one table holds (record numbers + 1 share an index word with 8 hash bits). */
 export const MAX_ENTRIES = 0xfffffe;
 
-/** Value returned by get/set/delete when there was no entry. */
-export const NONE = -1;
+export { NONE };
 
 export interface PrefixTableOptions {
   /** 32-bit words of address: 1 (IPv4) or 4 (IPv6). */
@@ -64,7 +63,7 @@ export interface PrefixTableOptions {
   extraWord?: boolean;
 }
 
-export class PrefixTable implements RibTable {
+export class PrefixTable extends SlotTable {
   /** Words per key: address words, plus one for the path id in ADD-PATH tables. */
   readonly stride: number;
   readonly addressWords: 1 | 4;
@@ -86,6 +85,7 @@ export class PrefixTable implements RibTable {
   private readonly scratchKey: Uint32Array;
 
   constructor(opts: PrefixTableOptions) {
+    super();
     this.addressWords = opts.addressWords;
     this.addPath = opts.addPath ?? false;
     this.stride = opts.addressWords + (this.addPath ? 1 : 0);
@@ -115,27 +115,6 @@ export class PrefixTable implements RibTable {
   /** The arrays live in growable memory: growth and tombstone clean-up leave no old array behind. */
   get growsInPlace(): boolean {
     return this.indexMemory.inUse && this.recordMemory.inUse;
-  }
-
-  /** Value for key (`key[0..stride)`), or NONE. */
-  get(key: Uint32Array, len: number): number {
-    const slot = this.findSlot(key, len);
-    return slot < 0 ? NONE : this.valueAt(slot);
-  }
-
-  /** The second value stored with the entry (a timestamp, a source id: the caller decides), or NONE. */
-  aux(key: Uint32Array, len: number): number {
-    const slot = this.findSlot(key, len);
-    return slot < 0 ? NONE : this.auxAt(slot);
-  }
-
-  /** Insert or replace; returns the previous value or NONE. `value` must be 0..MAX_VALUE. */
-  set(key: Uint32Array, len: number, value: number, aux = 0): number {
-    const slot = this.findOrInsert(key, len, value, aux);
-    if (slot < 0) return NONE;
-    const prev = this.valueAt(slot);
-    this.setAt(slot, value, aux);
-    return prev;
   }
 
   /**
@@ -244,8 +223,8 @@ export class PrefixTable implements RibTable {
     this.removeAt(this.findBucket(key, (this.records[base + this.stride]! >>> 24) - 1), slot);
   }
 
-  /** Remove; returns the removed value or NONE. */
-  delete(key: Uint32Array, len: number): number {
+  /** Remove; returns the removed value or NONE. One probe, where findSlot() then deleteAt() take two. */
+  override delete(key: Uint32Array, len: number): number {
     const i = this.findBucket(key, len);
     if (i < 0) return NONE;
     const slot = (this.index[i]! & RECORD_MASK) - 1;

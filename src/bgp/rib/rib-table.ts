@@ -41,3 +41,52 @@ export interface RibTable {
   forEach(cb: (key: Uint32Array, len: number, value: number, aux: number) => void): void;
   clear(): void;
 }
+
+/** The key-based calls of RibTable, written once over its slot-based ones. */
+export abstract class SlotTable implements RibTable {
+  abstract readonly stride: number;
+  abstract readonly addressWords: 1 | 4;
+  abstract readonly addPath: boolean;
+  abstract readonly size: number;
+  abstract readonly byteLength: number;
+  abstract findSlot(key: Uint32Array, len: number): number;
+  abstract valueAt(slot: number): number;
+  abstract auxAt(slot: number): number;
+  abstract setAt(slot: number, value: number, aux: number): void;
+  abstract deleteAt(slot: number): void;
+  abstract findOrInsert(key: Uint32Array, len: number, value: number, aux: number): number;
+  abstract findOrInsertHashed(key: Uint32Array, len: number, h: number, value: number, aux: number): number;
+  abstract hashOf(key: Uint32Array, len: number): number;
+  abstract touch(h: number): number;
+  abstract forEach(cb: (key: Uint32Array, len: number, value: number, aux: number) => void): void;
+  abstract clear(): void;
+
+  get(key: Uint32Array, len: number): number {
+    const slot = this.findSlot(key, len);
+    return slot < 0 ? NONE : this.valueAt(slot);
+  }
+
+  aux(key: Uint32Array, len: number): number {
+    const slot = this.findSlot(key, len);
+    return slot < 0 ? NONE : this.auxAt(slot);
+  }
+
+  set(key: Uint32Array, len: number, value: number, aux = 0): number {
+    const slot = this.findOrInsert(key, len, value, aux);
+    if (slot < 0) return NONE;
+    const prev = this.valueAt(slot);
+    this.setAt(slot, value, aux);
+    return prev;
+  }
+
+  delete(key: Uint32Array, len: number): number {
+    const slot = this.findSlot(key, len);
+    if (slot < 0) return NONE;
+    const prev = this.valueAt(slot);
+    this.deleteAt(slot);
+    return prev;
+  }
+}
+
+/** Value returned by get/set/delete when there was no entry. */
+export const NONE = -1;

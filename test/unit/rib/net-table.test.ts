@@ -59,8 +59,8 @@ describe('NetTable with its LocRib and AdjRibIn views', () => {
     expect(slot).toBe(0);
     // The net exists with no best: not in the Loc-RIB.
     expect([loc.findSlot(key, 8), loc.size, nets.prefixes.valueAt(slot)]).toEqual([-1, 0, NO_BEST]);
-    expect(loc.claimAt(slot, 5, 3)).toBe(true);
-    expect(loc.claimAt(slot, 6, 3)).toBe(false);
+    expect(loc.setBestIfNone(slot, 5, 3)).toBe(true);
+    expect(loc.setBestIfNone(slot, 6, 3)).toBe(false);
     expect([loc.findSlot(key, 8), loc.get(key, 8), loc.aux(key, 8), loc.size]).toEqual([slot, 5, 3, 1]);
     // The route goes; the best keeps the net; then the best goes too, and the number is free.
     expect(adj.delete(key, 8)).toBe(5);
