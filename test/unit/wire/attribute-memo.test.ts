@@ -1,5 +1,7 @@
-import { decodeMessage, encodeMessage, MessageType, Origin, type AttributeMemo, type CodecOptions, type UpdateMessage } from '../../../src/bgp/wire';
+import fc from 'fast-check';
+import { decodeMessage, encodeMessage, MessageFramer, MessageType, Origin, type AttributeMemo, type CodecOptions, type UpdateMessage } from '../../../src/bgp/wire';
 import { AttrStore } from '../../../src/bgp/rib/attr-store';
+import { codecOptions, updateMessage } from './arbitraries';
 import { AS4 } from './helpers';
 
 function updateBytes(nextHop: string, prefixes: string[], attrs: Partial<UpdateMessage['attributes']> = {}): Buffer {
@@ -43,6 +45,38 @@ describe('CodecOptions.attributeMemo', () => {
     badOrigin[originValueAt] = 7;
     for (let i = 0; i < 2; i++) expect((decodeMessage(badOrigin, freshOpts) as UpdateMessage).errors?.length).toBe(1);
     expect(fresh.bytes).toBeUndefined();
+  });
+});
+
+describe('CodecOptions.attributeMemo, any UPDATEs', () => {
+  it('decodes a stream (framed in random chunks) as a decode without the memo does, attribute sets repeating or not', () => {
+    fc.assert(
+      fc.property(
+        codecOptions.chain((o) =>
+          fc.tuple(
+            fc.constant(o),
+            fc.array(updateMessage(o), { minLength: 1, maxLength: 4 }),
+            // Which message's attributes each UPDATE of the stream carries (with its own NLRI).
+            fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 1, maxLength: 12 }),
+            fc.integer({ min: 1, max: 64 }),
+          ),
+        ),
+        ([o, msgs, picks, chunk]) => {
+          const stream = picks.map(([a, n]) => ({ ...msgs[n % msgs.length]!, attributes: msgs[a % msgs.length]!.attributes }));
+          const wire = Buffer.concat(stream.map((m) => encodeMessage(m, o)));
+          const framer = new MessageFramer();
+          const raws: Buffer[] = [];
+          for (let i = 0; i < wire.length; i += chunk) raws.push(...framer.push(wire.subarray(i, i + chunk)));
+          for (const packedNlri of [false, true]) {
+            const memo: AttributeMemo = {};
+            const withMemo = raws.map((raw) => decodeMessage(raw, { ...o, packedNlri, attributeMemo: memo }));
+            const without = raws.map((raw) => decodeMessage(raw, { ...o, packedNlri }));
+            expect(withMemo).toStrictEqual(without);
+          }
+        },
+      ),
+      { numRuns: 250 },
+    );
   });
 });
 
