@@ -25,7 +25,7 @@ import { AttrStore } from './attr-store';
 import { selectBest, type Candidate, type DecisionOptions, type SourceSummary } from './decision';
 import { NlriWriter } from './nlri-writer';
 import { NlriBatch } from './nlri-batch';
-import { cidrFromKey, keyFromCidr, readNlri, nlriSize } from './prefix-key';
+import { cidrFromKey, keyFromCidr } from './prefix-key';
 import { NONE, PrefixTable } from './prefix-table';
 import type { RibTable } from './rib-table';
 import { LocRib, NetTable } from './net-table';
@@ -153,7 +153,7 @@ export class RibEngine {
   private addPathOut = new Set<Family>();
   /** Paths changed since the last export to ADD-PATH targets, with what was exported before. */
   private readonly pathChanges = new Map<Family, Map<string, PathChange>>();
-  /** announce()'s decoded prefixes and key scratch (reused: no allocation per UPDATE). */
+  /** announce()'s and withdraw()'s decoded prefixes and key scratch (reused: no allocation per UPDATE). */
   private readonly batch = new NlriBatch();
   private readonly batchKey = new Uint32Array(5);
 
@@ -304,9 +304,13 @@ export class RibEngine {
     const stale = s.stale.get(family);
     const fam = this.families.get(family)!;
     const noting = this.addPathOut.has(family);
-    const key = new Uint32Array(table.stride);
+    const b = this.batch;
+    b.load(nlri, fam.words, table.stride);
+    const key = this.batchKey;
     let count = 0;
-    this.forEachKey(family, nlri, key, (len) => {
+    for (let i = 0; i < b.count; i++) {
+      b.keyAt(i, key);
+      const len = b.lens[i]!;
       if (noting) this.notePath(family, id, table, key, len);
       if (stale) {
         const old = this.adjDelete(stale, key, len);
@@ -318,12 +322,12 @@ export class RibEngine {
       }
       const aux = table.aux(key, len);
       const prev = this.adjDelete(table, key, len);
-      if (prev === NONE) return;
+      if (prev === NONE) continue;
       if (aux & REJECTED_BIT) s.rejected.set(family, (s.rejected.get(family) ?? 1) - 1);
       this.attrs.release(prev);
       this.markDirty(fam, key, len);
       count++;
-    });
+    }
     s.withdrawals.received += count;
     this.schedule();
     return count;
@@ -680,24 +684,6 @@ export class RibEngine {
     const prev = table.delete(key, len);
     if (prev !== NONE && table.addPath) this.pathIndexes.get(table)!.remove(key, len, key[table.addressWords]!);
     return prev;
-  }
-
-  private forEachKey(family: Family, nlri: NlriInput, key: Uint32Array, cb: (len: number) => void): void {
-    const words = FAMILY_WORDS[family];
-    if ('list' in nlri) {
-      for (const n of nlri.list) {
-        const len = keyFromCidr(n.prefix, key, n.pathId);
-        if (len >= 0) cb(len);
-      }
-      return;
-    }
-    const buf = nlri.packed;
-    let off = 0;
-    while (off < buf.length) {
-      const len = readNlri(buf, off, words, nlri.addPath, key);
-      off += nlriSize(len, nlri.addPath);
-      cb(len);
-    }
   }
 
   /**

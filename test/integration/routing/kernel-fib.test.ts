@@ -9,16 +9,9 @@
  *   b1  BIRD AS 65001  originates 10.130.0.0/24, 10.131.0.0/24, 2001:db8:130::/48
  *   b2  BIRD AS 65001  originates 10.131.0.0/24 (equal path: ECMP)
  */
-import { Lab, waitFor, type DaemonHandle, type Host, type KernelRoute } from '../harness';
-import { startBirdPeer } from './bird-peer';
+import { Lab, waitFor, type DaemonHandle, type Host } from '../harness';
+import { birdPeerEntry, fibTestOptions, ourRoute, startBirdPeer } from './bird-peer';
 import { startTartan, type TartanNode, type TartanOptions } from '../tartan/tartan-node';
-
-// iproute2 prints the number, or the name when config/rt_protos.d/tartan.conf is installed.
-const PROTOS = ['201', 'tartan-bgp'];
-
-function ours(routes: KernelRoute[], dst: string): KernelRoute | undefined {
-  return routes.find((r) => r.dst === dst && PROTOS.includes(String(r.protocol)));
-}
 
 describe('kernel FIB', () => {
   let lab: Lab;
@@ -32,16 +25,12 @@ describe('kernel FIB', () => {
     [t, b1, b2] = [await lab.addHost('t'), await lab.addHost('b1'), await lab.addHost('b2')];
     bird1 = await startBirdPeer(t, b1, ['10.130.0.0/24', '10.131.0.0/24', '2001:db8:130::/48']);
     await startBirdPeer(t, b2, ['10.131.0.0/24']);
-    opts = {
-      asn: 64512,
-      peers: [
-        { address: b1.addr('ipv4'), asn: 65001, holdTime: 9, families: ['ipv4-unicast'] },
-        { address: b1.addr('ipv6'), asn: 65001, holdTime: 9, families: ['ipv6-unicast'] },
-        { address: b2.addr('ipv4'), asn: 65001, holdTime: 9, families: ['ipv4-unicast'] },
-        { address: b2.addr('ipv6'), asn: 65001, holdTime: 9, families: ['ipv6-unicast'] },
-      ],
-      extra: { fib: { resyncIntervalSeconds: 2, startupHoldSeconds: 20 } },
-    };
+    opts = fibTestOptions([
+      birdPeerEntry(b1, 'ipv4-unicast'),
+      birdPeerEntry(b1, 'ipv6-unicast'),
+      birdPeerEntry(b2, 'ipv4-unicast'),
+      birdPeerEntry(b2, 'ipv6-unicast'),
+    ]);
     // A foreign route that must never be touched, inside Tartan's own prefix space.
     await t.exec(['ip', 'route', 'add', '10.130.0.0/25', 'via', b1.addr('ipv4'), 'proto', 'static']);
     tartan = await startTartan(t, opts);
@@ -52,16 +41,16 @@ describe('kernel FIB', () => {
   });
 
   it('installs learned routes with protocol 201 and metric 32, IPv4 and IPv6', async () => {
-    const r4 = await waitFor(async () => ours(await t.routes('ipv4'), '10.130.0.0/24'), { what: '10.130.0.0/24 in the kernel with proto 201' });
+    const r4 = await waitFor(async () => ourRoute(await t.routes('ipv4'), '10.130.0.0/24'), { what: '10.130.0.0/24 in the kernel with proto 201' });
     expect(r4).toMatchObject({ gateway: b1.addr('ipv4'), metric: 32 });
-    const r6 = await waitFor(async () => ours(await t.routes('ipv6'), '2001:db8:130::/48'), { what: '2001:db8:130::/48 in the kernel with proto 201' });
+    const r6 = await waitFor(async () => ourRoute(await t.routes('ipv6'), '2001:db8:130::/48'), { what: '2001:db8:130::/48 in the kernel with proto 201' });
     expect(r6.gateway).toBe(b1.addr('ipv6'));
   });
 
   it('installs equal paths from two peers as one multipath route', async () => {
     const r = await waitFor(
       async () => {
-        const route = ours(await t.routes('ipv4'), '10.131.0.0/24');
+        const route = ourRoute(await t.routes('ipv4'), '10.131.0.0/24');
         return route?.nexthops?.length === 2 ? route : undefined;
       },
       { what: '10.131.0.0/24 as a two-way multipath route' },
@@ -73,26 +62,26 @@ describe('kernel FIB', () => {
 
   it('puts a hand-deleted route back at the next resync and leaves the foreign route alone', async () => {
     await t.exec(['ip', 'route', 'del', '10.130.0.0/24', 'proto', '201']);
-    expect(ours(await t.routes('ipv4'), '10.130.0.0/24')).toBeUndefined();
-    await waitFor(async () => ours(await t.routes('ipv4'), '10.130.0.0/24'), { what: 'the resync to restore 10.130.0.0/24' });
+    expect(ourRoute(await t.routes('ipv4'), '10.130.0.0/24')).toBeUndefined();
+    await waitFor(async () => ourRoute(await t.routes('ipv4'), '10.130.0.0/24'), { what: 'the resync to restore 10.130.0.0/24' });
     const foreign = (await t.routes('ipv4')).find((r) => r.dst === '10.130.0.0/25');
     expect(foreign).toMatchObject({ protocol: 'static', gateway: b1.addr('ipv4') });
   });
 
   it('removes the route when the peer withdraws it, and shrinks the multipath route when a path goes', async () => {
     await bird1.withdraw('10.130.0.0/24');
-    await waitFor(async () => !ours(await t.routes('ipv4'), '10.130.0.0/24'), { what: '10.130.0.0/24 to leave the kernel' });
+    await waitFor(async () => !ourRoute(await t.routes('ipv4'), '10.130.0.0/24'), { what: '10.130.0.0/24 to leave the kernel' });
     await bird1.withdraw('10.131.0.0/24');
     const single = await waitFor(
       async () => {
-        const route = ours(await t.routes('ipv4'), '10.131.0.0/24');
+        const route = ourRoute(await t.routes('ipv4'), '10.131.0.0/24');
         return route && !route.nexthops ? route : undefined;
       },
       { what: '10.131.0.0/24 to become a single-path route via b2' },
     );
     expect(single.gateway).toBe(b2.addr('ipv4'));
     await bird1.announce({ prefix: '10.130.0.0/24' });
-    await waitFor(async () => ours(await t.routes('ipv4'), '10.130.0.0/24'), { what: '10.130.0.0/24 to come back' });
+    await waitFor(async () => ourRoute(await t.routes('ipv4'), '10.130.0.0/24'), { what: '10.130.0.0/24 to come back' });
   });
 
   it('a restart of tartan-node adopts its kernel routes without removing and re-adding them', async () => {
@@ -113,7 +102,7 @@ describe('kernel FIB', () => {
     try {
       expect(await tartan.stop()).toBe(0);
       // The routes persist while the daemon is down (BIRD's `persist`, as Calico runs it).
-      expect(ours(await t.routes('ipv4'), '10.130.0.0/24')).toBeDefined();
+      expect(ourRoute(await t.routes('ipv4'), '10.130.0.0/24')).toBeDefined();
       // Both runs log to the same file: wait for the second "in sync" line.
       const syncLines = (): string[] => tartan.logTail(100_000).split('\n').filter((l) => l.includes('kernel FIB in sync'));
       expect(syncLines()).toHaveLength(1);
